@@ -1,0 +1,1 @@
+"""Event -> actions: shouts, evidence and notifications (see the alerts issue)."""

@@ -1,0 +1,1 @@
+"""Frame -> Detections -> Tracks -> Events. `detector.yolo` is the only module importing ultralytics."""

@@ -1,0 +1,246 @@
+"""Ultralytics YOLO behind binwatch's own types: the only module that imports ultralytics.
+
+Everything runs offline: before the first import we point YOLO_CONFIG_DIR at binwatch's cache,
+set YOLO_OFFLINE and YOLO_AUTOINSTALL=false, turn settings sync off and put a local TTF where the
+font check looks, so no font, weight, AMP-check or settings request ever leaves the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from detector.detections import Detections, Role
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODEL = REPO_ROOT / "models" / "binwatch-synth-n.pt"
+
+# Model class name -> role. A COCO model maps person only: it has no garbage class.
+DEFAULT_ROLE_MAP: Mapping[str, Role] = {
+    "person": Role.PERSON,
+    "garbage": Role.GARBAGE,
+    "trash": Role.GARBAGE,
+    "bag": Role.GARBAGE,
+    "bin": Role.BIN,
+}
+
+
+class DetectorError(RuntimeError):
+    """A model file is missing, unreadable or of an unexpected kind."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("BINWATCH_CACHE", Path.home() / ".cache" / "binwatch"))
+
+
+@functools.cache
+def _ultralytics() -> ModuleType:
+    """Import ultralytics with every network path closed."""
+    cfg = Path(os.environ.setdefault("YOLO_CONFIG_DIR", str(cache_dir() / "ultralytics")))
+    os.environ["YOLO_OFFLINE"] = "1"
+    os.environ["YOLO_AUTOINSTALL"] = "false"
+    os.environ.setdefault("YOLO_VERBOSE", "false")
+    font_dir = cfg / "Ultralytics"
+    font_dir.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        if not (font_dir / name).exists():
+            shutil.copyfile(ttf, font_dir / name)
+    import ultralytics
+    from ultralytics.utils import SETTINGS
+
+    SETTINGS.update({"sync": False})  # type: ignore[no-untyped-call]
+    return ultralytics
+
+
+def load_model(path: Path, task: str = "detect") -> Any:
+    """Load a .pt, .onnx or OpenVINO model directory; DetectorError says what was wrong."""
+    if not path.exists():
+        raise DetectorError(f"model file {path} does not exist (expected a .pt, .onnx or *_openvino_model directory)")
+    if path.is_file() and path.suffix not in (".pt", ".onnx"):
+        raise DetectorError(
+            f"model file {path} has suffix {path.suffix!r}; expected .pt, .onnx or an OpenVINO directory"
+        )
+    yolo = _ultralytics().YOLO
+    try:
+        return yolo(str(path), task=task)
+    except Exception as e:  # ultralytics raises many kinds for a bad file
+        raise DetectorError(f"cannot load model {path}: {type(e).__name__}: {e}") from e
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """Maps the model's class indices to roles; classes without a role are dropped."""
+
+    index_to_role: Mapping[int, Role]
+
+    @classmethod
+    def for_names(cls, names: Mapping[int, str], overrides: Mapping[str, Role] | None = None) -> RoleMap:
+        table = {**DEFAULT_ROLE_MAP, **(overrides or {})}
+        return cls({i: table[n] for i, n in names.items() if n in table})
+
+
+class YoloDetector:
+    """Runs a YOLO model on batches of BGR frames and returns binwatch Detections."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        imgsz: int = 320,
+        conf: float = 0.25,
+        role_overrides: Mapping[str, Role] | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self.model = load_model(model_path)
+        self.imgsz = imgsz
+        self.conf = conf
+        self.names: dict[int, str] = dict(self.model.names)
+        self.roles = RoleMap.for_names(self.names, role_overrides)
+
+    def detect(self, frames: Sequence[NDArray[np.uint8]]) -> list[Detections]:
+        if not frames:
+            return []
+        results = self.model.predict(list(frames), imgsz=self.imgsz, conf=self.conf, device="cpu", verbose=False)
+        out = []
+        lut = np.full(max(self.names) + 1, -1, np.int64)
+        for i, r in self.roles.index_to_role.items():
+            lut[i] = int(r)
+        for r in results:
+            b = r.boxes
+            cls = b.cls.numpy().astype(np.int64)
+            role = lut[cls]
+            keep = role >= 0
+            out.append(
+                Detections(
+                    b.xyxy.numpy().astype(np.float32)[keep],
+                    b.conf.numpy().astype(np.float32)[keep],
+                    role[keep],
+                )
+            )
+        return out
+
+
+# ---- training --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    name: str
+    map50: float
+    map50_95: float
+    instances: int
+
+
+def train(
+    data_yaml: Path, out_pt: Path, epochs: int, imgsz: int, base: str, seed: int, batch: int, work_dir: Path
+) -> float:
+    """Train from ``base`` (a model YAML such as yolo11n.yaml, or a .pt) and write the weights; returns seconds."""
+    ul = _ultralytics()
+    if base.endswith(".pt") and not Path(base).exists():
+        raise DetectorError(
+            f"base weights {base} not found locally; binwatch never downloads weights (use yolo11n.yaml)"
+        )
+    model = ul.YOLO(base, task="detect")
+    t0 = time.monotonic()
+    model.train(
+        data=str(data_yaml),
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device="cpu",
+        workers=0,
+        seed=seed,
+        deterministic=True,
+        amp=False,
+        plots=False,
+        val=False,
+        project=str(work_dir),
+        name="train",
+        exist_ok=True,
+        pretrained=False,
+        verbose=True,
+        cache="ram",
+    )
+    seconds = time.monotonic() - t0
+    weights = work_dir / "train" / "weights"
+    src = weights / "best.pt" if (weights / "best.pt").exists() else weights / "last.pt"
+    out_pt.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, out_pt)
+    return seconds
+
+
+def validate(model_path: Path, data_yaml: Path, imgsz: int, work_dir: Path) -> list[ClassScore]:
+    """mAP50 and mAP50-95 per class on the dataset's val split."""
+    model = load_model(model_path)
+    m = model.val(
+        data=str(data_yaml),
+        imgsz=imgsz,
+        batch=16,
+        device="cpu",
+        plots=False,
+        project=str(work_dir),
+        name="val",
+        exist_ok=True,
+        verbose=False,
+    )
+    names: dict[int, str] = dict(model.names)
+    nt = getattr(m, "nt_per_class", None)
+    scores = []
+    for j, c in enumerate(m.box.ap_class_index):
+        scores.append(
+            ClassScore(
+                names[int(c)],
+                float(m.box.ap50[j]),
+                float(m.box.ap[j]),
+                int(nt[int(c)]) if nt is not None else -1,
+            )
+        )
+    return scores
+
+
+def inference_ms(model_path: Path, frame: NDArray[np.uint8], imgsz: int, runs: int = 20) -> float:
+    """Median milliseconds per frame (pre-process + inference + NMS), batch 1, on this CPU."""
+    model = load_model(model_path)
+    for _ in range(3):
+        model.predict(frame, imgsz=imgsz, device="cpu", verbose=False)
+    times = []
+    for _ in range(runs):
+        r = model.predict(frame, imgsz=imgsz, device="cpu", verbose=False)[0]
+        times.append(sum(r.speed.values()))
+    return float(np.median(times))
+
+
+def software_versions() -> dict[str, str]:
+    import platform
+
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "ultralytics": _ultralytics().__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def check_dataset(data_yaml: Path) -> dict[str, Any]:
+    """Run Ultralytics' own detection-dataset check (the one `train` runs first) without downloading."""
+    _ultralytics()
+    from ultralytics.data.utils import check_det_dataset
+
+    try:
+        return dict(check_det_dataset(str(data_yaml), autodownload=False))
+    except Exception as e:
+        raise DetectorError(f"dataset {data_yaml} failed Ultralytics' check: {e}") from e

@@ -1,0 +1,227 @@
+"""binwatch entry point: the `binwatch` command line.
+
+Nothing heavy is built at import time; each sub-command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+
+class _Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.t0 = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 0.25:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {now - self.t0:.0f}s")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720; got {text!r}") from e
+    return w, h
+
+
+def _iso(text: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2026-06-01T07:30:00+08:00; got {text!r}"
+        ) from e
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one, e.g. +08:00")
+    return when
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from sim.clip import write_clip
+    from sim.scenarios import Scenario
+    from sim.scene import SimSpec
+
+    w, h = args.size
+    spec = SimSpec(Scenario(args.scenario), args.seed, w, h, args.fps, args.duration, args.start)
+    t0 = time.monotonic()
+    scene = write_clip(spec, args.out, labels=args.labels, progress=_Progress(f"rendering {args.scenario}"))
+    truth = scene.truth()
+    print(
+        f"wrote {args.out}/video.mp4 ({spec.duration:g} s, {w}x{h}, {spec.fps:g} fps, {truth['lighting']}) "
+        f"in {time.monotonic() - t0:.1f} s"
+    )
+    for e in truth["events"]:
+        print(f"  truth: {e['kind']} at {e['t_drop_s']} s (owner left at {e['t_leave_s']} s) bbox {e['bbox']}")
+    return 0
+
+
+def cmd_sim_dataset(args: argparse.Namespace) -> int:
+    from sim.dataset import build_dataset
+
+    meta = build_dataset(args.out, args.images, args.seed, progress=_Progress("rendering dataset"))
+    print(f"wrote {args.out}/data.yaml: {json.dumps(meta['counts'])}; val by lighting {meta['val_by_lighting']}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from detector.modelcard import CardFacts, render_card
+    from detector.yolo import inference_ms, software_versions, train, validate
+    from sim.scenarios import Scenario
+    from sim.scene import SimScene, SimSpec
+
+    data_yaml: Path = args.data
+    if not data_yaml.is_file():
+        print(
+            f"error: --data {data_yaml} does not exist (expected a data.yaml from `binwatch sim-dataset`)",
+            file=sys.stderr,
+        )
+        return 2
+    meta_file = data_yaml.parent / "dataset.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    out: Path = args.out
+    if out.suffix != ".pt":
+        print(f"error: --out must end in .pt; got {out}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    with tempfile.TemporaryDirectory(prefix="binwatch-train-") as tmp:
+        work = Path(tmp)
+        seconds = train(data_yaml, out, args.epochs, args.imgsz, args.base, args.seed, args.batch, work)
+        data = yaml.safe_load(data_yaml.read_text())
+        scores = {"all val": validate(out, data_yaml, args.imgsz, work)}
+        val_images = {"all val": sum(1 for _ in (data_yaml.parent / "images" / "val").glob("*.jpg"))}
+        for light in ("day", "dusk", "night"):
+            listing = data_yaml.parent / f"val_{light}.txt"
+            n = len(listing.read_text().split()) if listing.exists() else 0
+            if n == 0:
+                continue
+            sub = work / f"data_{light}.yaml"
+            sub.write_text(yaml.safe_dump({**data, "val": listing.name}))
+            scores[light] = validate(out, sub, args.imgsz, work)
+            val_images[light] = n
+        frame, _ = SimScene(SimSpec(Scenario.LITTERING, seed=7, width=1280, height=720)).renderer.render(15.0, 0)
+        speed = {s: inference_ms(out, frame, s) for s in (320, 640)}
+    train_cmd = "binwatch train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    facts = CardFacts(
+        name=out.stem,
+        classes=["person", "garbage", "bin"],
+        dataset_command=str(meta.get("command", f"(dataset {data_yaml} has no dataset.json)")),
+        dataset_seed=int(meta.get("seed", -1)),
+        dataset_counts=meta.get("counts", {}),
+        train_command=train_cmd,
+        base=args.base,
+        epochs=args.epochs,
+        imgsz=args.imgsz,
+        seed=args.seed,
+        train_seconds=seconds,
+        size_mb=out.stat().st_size / 1e6,
+        scores=scores,
+        val_images=val_images,
+        inference_ms=speed,
+        cpu=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        software=software_versions(),
+    )
+    card = out.with_suffix(".md")
+    card.write_text(render_card(facts))
+    print(f"wrote {out} ({facts.size_mb:.1f} MB) and {card}")
+    for split, sc in scores.items():
+        print(f"  {split}: " + ", ".join(f"{s.name} mAP50 {s.map50:.3f}" for s in sc))
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """Print what the detector sees, second by second (a quick look at a model on a clip)."""
+    from detector.detections import Role
+    from detector.yolo import BUNDLED_MODEL, YoloDetector
+    from streams.decode import iter_file_frames
+
+    detector = YoloDetector(args.model or BUNDLED_MODEL, imgsz=args.imgsz)
+    print(f"model {detector.model_path.name}: classes {sorted(detector.names.values())}")
+    print("   t_s  person  garbage  bin  max_garbage_conf")
+    for frame in iter_file_frames(args.video, fps=args.fps):
+        d = detector.detect([frame.bgr])[0]
+        g = d.of_role(Role.GARBAGE)
+        top = f"{float(g.confidence.max()):.2f}" if len(g) else "-"
+        print(
+            f"{frame.t_s:6.1f}  {len(d.of_role(Role.PERSON)):6d}  {len(g):7d}  {len(d.of_role(Role.BIN)):3d}  {top:>16}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sim.scenarios import Scenario
+
+    p = argparse.ArgumentParser(prog="binwatch", description="Garbage collection point monitoring.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sim", help="render a synthetic collection-point clip with ground truth")
+    s.add_argument("--scenario", required=True, choices=[x.value for x in Scenario])
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--duration", type=float, default=None, help="seconds (default 60; mixed 300)")
+    s.add_argument("--size", type=_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
+    s.add_argument("--fps", type=float, default=10.0)
+    s.add_argument("--start", type=_iso, default=None, help="clip start, ISO 8601 with offset (default from seed)")
+    s.add_argument("--labels", action="store_true", help="also write per-frame YOLO labels under labels/")
+    s.set_defaults(func=cmd_sim)
+
+    d = sub.add_parser("sim-dataset", help="build a YOLO dataset from random synthetic frames")
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--images", type=int, required=True)
+    d.add_argument("--seed", type=int, required=True)
+    d.set_defaults(func=cmd_sim_dataset)
+
+    t = sub.add_parser("train", help="train a detector offline and write its model card")
+    t.add_argument("--data", type=Path, required=True, help="data.yaml from sim-dataset")
+    t.add_argument("--out", type=Path, required=True, help="models/NAME.pt")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--imgsz", type=int, choices=[320, 640], default=320)
+    t.add_argument("--base", default="yolo11n.yaml", help="model YAML (from scratch) or a local .pt")
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=cmd_train)
+
+    v = sub.add_parser("detect", help="print per-second detections of a model on a video file")
+    v.add_argument("video", type=Path)
+    v.add_argument("--model", type=Path, default=None, help="default: the bundled models/binwatch-synth-n.pt")
+    v.add_argument("--fps", type=float, default=1.0)
+    v.add_argument("--imgsz", type=int, default=320)
+    v.set_defaults(func=cmd_detect)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ValueError, RuntimeError) as e:  # our error types name what was wrong and what was expected
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

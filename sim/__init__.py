@@ -1,0 +1,1 @@
+"""Synthetic garbage collection-point scenes with exact ground truth (`binwatch sim`)."""

@@ -1,0 +1,55 @@
+"""Writes one synthetic clip: video.mp4, truth.json, camera.yaml and optional YOLO labels."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from sim.render import Box
+from sim.scene import SimScene, SimSpec
+from streams.writer import H264Writer
+
+
+def yolo_lines(boxes: list[Box], width: int, height: int) -> list[str]:
+    out = []
+    for b in boxes:
+        cx, cy = (b.x1 + b.x2) / 2 / width, (b.y1 + b.y2) / 2 / height
+        bw, bh = (b.x2 - b.x1) / width, (b.y2 - b.y1) / height
+        out.append(f"{b.cls} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}")
+    return out
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_clip(
+    spec: SimSpec, out_dir: Path, labels: bool = False, progress: Callable[[int, int], None] | None = None
+) -> SimScene:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scene = SimScene(spec)
+    n = spec.frames
+    label_dir = out_dir / "labels"
+    if labels:
+        label_dir.mkdir(exist_ok=True)
+    tmp_video = out_dir / "video.mp4.part.mp4"
+    with H264Writer(tmp_video, spec.width, spec.height, spec.fps, crf=scene.layout.crf) as w:
+        for i in range(n):
+            img, boxes = scene.renderer.render(i / spec.fps, i, with_boxes=labels)
+            w.write(img)
+            if labels:
+                (label_dir / f"{i:06d}.txt").write_text("\n".join(yolo_lines(boxes, spec.width, spec.height)) + "\n")
+            if progress is not None:
+                progress(i + 1, n)
+    os.replace(tmp_video, out_dir / "video.mp4")
+    _atomic_write_text(out_dir / "truth.json", json.dumps(scene.truth(), indent=2, ensure_ascii=False) + "\n")
+    cfg = scene.camera_config(source="video.mp4").model_dump(mode="json")
+    header = "# binwatch camera config, written by `binwatch sim` for the clip beside it.\n"
+    _atomic_write_text(out_dir / "camera.yaml", header + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
+    return scene

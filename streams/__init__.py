@@ -1,0 +1,1 @@
+"""Camera -> Frame: decoding video sources, and writing browser-playable H.264."""

@@ -1,0 +1,45 @@
+"""Decoding a video file into BGR frames at a chosen analysis rate (PyAV)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+
+class StreamError(RuntimeError):
+    """A video source cannot be opened or decoded; the message names the source and the cause."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int  # decoded frame number in the source
+    t_s: float  # stream seconds
+    bgr: NDArray[np.uint8]
+
+
+def iter_file_frames(path: Path, fps: float | None = None) -> Iterator[Frame]:
+    """Decode ``path`` as fast as possible, yielding frames at most ``fps`` per second (all if None)."""
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise StreamError(f"cannot open video {path}: {e}") from e
+    with container:
+        if not container.streams.video:
+            raise StreamError(f"{path} has no video stream (expected a video file such as H.264 MP4)")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        next_t = 0.0
+        try:
+            for i, frame in enumerate(container.decode(stream)):
+                t = float(frame.time) if frame.time is not None else i / float(stream.average_rate or 25)
+                if fps is not None and t + 1e-6 < next_t:
+                    continue
+                next_t = t + 1.0 / fps if fps else 0.0
+                yield Frame(i, t, np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
+        except av.FFmpegError as e:
+            raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
