@@ -119,22 +119,31 @@ class Layout:
         return -float(cv2.pointPolygonTest(self.bins_zone_corners().astype(np.float32), (u, v), True))
 
 
+MIN_OPEN_GROUND_M = 4.0  # wall to the frame's near edge
+
+
 def draw_layout(rng: np.random.Generator, width: int, height: int, lighting: Lighting) -> Layout:
-    # Choose where the wall stands and where its base should appear; the pitch follows.
-    cam_h = float(rng.uniform(2.8, 5.0))
-    wall_z = float(rng.uniform(4.5, 9.0))
-    hfov = float(rng.uniform(52.0, 78.0))
-    f = (width / 2) / math.tan(math.radians(hfov) / 2)
-    row = float(rng.uniform(0.3, 0.5)) * height
-    pitch = math.degrees(math.atan(cam_h / wall_z) - math.atan((row - height / 2) / f))
-    cam = PinholeCamera(
-        width_px=width,
-        height_px=height,
-        height_m=cam_h,
-        pitch_deg=float(np.clip(pitch, 8.0, 60.0)),
-        hfov_deg=hfov,
-    )
-    near_z = cam.ground_depth_at_row(height * 0.98)
+    # Choose where the wall stands and where its base should appear; the pitch follows. Redraw
+    # until there is enough open ground between the frame's near edge and the bins to walk and drop.
+    for _ in range(100):
+        cam_h = float(rng.uniform(2.8, 5.0))
+        wall_z = float(rng.uniform(4.5, 9.0))
+        hfov = float(rng.uniform(52.0, 78.0))
+        f = (width / 2) / math.tan(math.radians(hfov) / 2)
+        row = float(rng.uniform(0.3, 0.5)) * height
+        pitch = math.degrees(math.atan(cam_h / wall_z) - math.atan((row - height / 2) / f))
+        cam = PinholeCamera(
+            width_px=width,
+            height_px=height,
+            height_m=cam_h,
+            pitch_deg=float(np.clip(pitch, 8.0, 60.0)),
+            hfov_deg=hfov,
+        )
+        near_z = cam.ground_depth_at_row(height * 0.98)
+        if wall_z - near_z >= MIN_OPEN_GROUND_M:
+            break
+    else:
+        raise RuntimeError("could not draw a camera with enough open ground in view")
     n_bins = int(rng.integers(2, 5))
     kinds = list(rng.permutation(list(BinType)))[:n_bins]
     width_m = float(rng.uniform(0.55, 0.75))
@@ -179,7 +188,8 @@ def _smooth_noise(rng: np.random.Generator, h: int, w: int, cells: int) -> NDArr
 
 
 def _grid_lines(a: NDArray[np.float64], period: float, width: float) -> NDArray[np.bool_]:
-    frac = np.mod(a, period)
+    with np.errstate(invalid="ignore"):  # rays that miss this surface carry inf; they are masked out later
+        frac = np.mod(a, period)
     return (frac < width) | (frac > period - width)
 
 
