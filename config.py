@@ -1,19 +1,23 @@
 """binwatch configuration: one validated pydantic tree loaded from YAML.
 
-This module holds the per-camera part (zones, drop-off schedule, rule parameters). Zones are
-normalised polygons (x, y in [0, 1] of the frame) so one config serves main and sub-streams.
+city -> communities -> collection points -> cameras (source, zones, schedule, rule parameters).
+Zones are normalised polygons (x, y in [0, 1] of the frame) so one config serves main and
+sub-streams. A single camera can also live in its own file (what `binwatch sim` writes).
+Errors name the YAML path and line; credentials in source URLs are never printed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+_M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
 Polygon = Annotated[list[Point], Field(min_length=3, description="Normalised (x, y) vertices, 0..1 of the frame.")]
 
@@ -97,37 +101,141 @@ class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
     source: str = Field(min_length=1, description="Video URL (rtsp://, http(s)://, file path or device).")
+    sub_source: str | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
     analysis_fps: float = Field(default=5.0, gt=0.0, le=30.0, description="Frames per second sent to analysis.")
     zones: Zones = Field(default_factory=Zones)
     schedule: Schedule | None = Field(default=None, description="Drop-off windows; None = no time restriction.")
     rules: RuleParams = Field(default_factory=RuleParams)
 
 
-def format_validation_error(err: ValidationError) -> str:
+class PointConfig(_Model):
+    """A collection point (投放点): one place with its bins, watched by one or more cameras."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable point id (lower-case slug).")
+    name: str = Field(default="", description="Name shown to operators, e.g. '3号楼东侧投放点'.")
+    address: str = Field(default="", description="Where officers find it.")
+    cameras: list[CameraConfig] = Field(min_length=1, description="Cameras watching this point.")
+
+
+class CommunityConfig(_Model):
+    """A residential community (小区) with its own drop-off schedule."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable community id (lower-case slug).")
+    name: str = Field(default="", description="Community name, e.g. '阳光花园'.")
+    district: str = Field(default="", description="Street / district it belongs to.")
+    schedule: Schedule | None = Field(default=None, description="Drop-off windows for every camera here.")
+    points: list[PointConfig] = Field(min_length=1, description="Collection points of the community.")
+
+
+class CityConfig(_Model):
+    """The whole deployment: every community, point and camera one monitoring center watches."""
+
+    city: str = Field(default="", description="City name shown in reports.")
+    timezone: str = Field(default="Asia/Shanghai", description="IANA time zone of reports and schedules.")
+    communities: list[CommunityConfig] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        return Schedule._known_zone(v)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CityConfig:
+        for kind, ids in (
+            ("community", [c.id for c in self.communities]),
+            ("point", [p.id for c in self.communities for p in c.points]),
+            ("camera", [cam.id for c in self.communities for p in c.points for cam in p.cameras]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def cameras(self) -> list[tuple[CommunityConfig, PointConfig, CameraConfig]]:
+        return [(c, p, cam) for c in self.communities for p in c.points for cam in p.cameras]
+
+    def schedule_for(self, community: CommunityConfig, camera: CameraConfig) -> Schedule | None:
+        """A camera's own schedule overrides its community's."""
+        return camera.schedule or community.schedule
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password replaced by ***, for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _yaml_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def format_validation_error(err: ValidationError, root: yaml.Node | None = None) -> str:
     lines = []
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "<root>"
-        lines.append(f"{path}: {e['msg']}")
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))  # drop union-branch tags
+        where = _yaml_path(loc)
+        line = _line_of(root, loc) if root is not None else None
+        lines.append(f"{where}{f' (line {line})' if line else ''}: {e['msg']}")
     return "\n".join(lines)
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parsed data and the node tree (for line numbers in error messages)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config file ({e.strerror})") from e
     try:
-        return yaml.safe_load(text)
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
 
 
+def _load(path: Path, model: type[_M], what: str) -> _M:
+    data, root = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of {what} fields, found {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        n = e.error_count()
+        raise ConfigError(
+            f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{format_validation_error(e, root)}"
+        ) from e
+
+
 def load_camera_config(path: Path) -> CameraConfig:
     """Load one camera's YAML file; raises ConfigError naming each invalid field."""
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of camera fields, found {type(data).__name__}")
-    try:
-        return CameraConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(f"{path}: invalid camera config:\n{format_validation_error(e)}") from e
+    return _load(path, CameraConfig, "camera")
+
+
+def load_city_config(path: Path) -> CityConfig:
+    """Load a deployment's YAML file; raises ConfigError naming each invalid field with its path and line."""
+    return _load(path, CityConfig, "city")

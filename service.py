@@ -172,6 +172,32 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a city or single-camera config; print every error with its YAML path and line."""
+    from config import ConfigError, load_camera_config, load_city_config, read_yaml, redact_url
+
+    path: Path = args.file
+    try:
+        data, _ = read_yaml(path)
+        if isinstance(data, dict) and "communities" in data:
+            city = load_city_config(path)
+            cams = city.cameras()
+            print(
+                f"{path}: OK: {len(city.communities)} communities, "
+                f"{sum(len(c.points) for c in city.communities)} collection points, {len(cams)} cameras"
+            )
+            if args.verbose:
+                for community, point, cam in cams:
+                    print(f"  {community.id}/{point.id}/{cam.id}: {redact_url(cam.source)}")
+        else:
+            cam = load_camera_config(path)
+            print(f"{path}: OK: camera {cam.id} ({redact_url(cam.source)}), {len(cam.zones.bins)} bins zone(s)")
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sim.scenarios import Scenario
 
@@ -204,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_train)
+
+    c = sub.add_parser("check-config", help="validate a config file; errors name the YAML path and line")
+    c.add_argument("file", type=Path)
+    c.add_argument("-v", "--verbose", action="store_true", help="list every camera (credentials redacted)")
+    c.set_defaults(func=cmd_check_config)
 
     v = sub.add_parser("detect", help="print per-second detections of a model on a video file")
     v.add_argument("video", type=Path)

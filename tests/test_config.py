@@ -1,0 +1,98 @@
+"""The config tree: loading, every error named by YAML path and line, secrets never printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, Schedule, load_city_config, redact_url
+
+REPO = Path(__file__).resolve().parent.parent
+
+BAD = """\
+city: test
+communities:
+  - id: c01
+    schedule:
+      windows: [{start: "09:00", end: "07:00"}]
+    points:
+      - id: p1
+        cameras:
+          - id: Cam_1
+            source: rtsp://admin:secret123@10.1.2.3/stream
+            analysis_fps: 100
+            colour: red
+"""
+
+
+def test_example_city_has_61_communities() -> None:
+    city = load_city_config(REPO / "config" / "example-city.yaml")
+    assert len(city.communities) == 61
+    assert all(city.schedule_for(c, cam) is not None for c, _, cam in city.cameras())
+
+
+def test_every_error_is_reported_with_path_and_line_and_no_secret(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(BAD)
+    run = subprocess.run([sys.executable, "-m", "service", "check-config", str(f)], capture_output=True, text=True)
+    assert run.returncode == 1
+    err = run.stderr
+    assert "4 errors" in err
+    assert "communities[0].schedule.windows[0] (line 5)" in err
+    assert "communities[0].points[0].cameras[0].id (line 9)" in err
+    assert "communities[0].points[0].cameras[0].analysis_fps (line 11)" in err
+    assert "communities[0].points[0].cameras[0].colour (line 12)" in err
+    assert "secret123" not in err + run.stdout
+
+
+def test_duplicate_camera_ids_are_rejected(tmp_path: Path) -> None:
+    cam = "{id: cam1, source: a.mp4}"
+    f = tmp_path / "dupe.yaml"
+    f.write_text(f"communities:\n  - id: c1\n    points:\n      - id: p1\n        cameras: [{cam}, {cam}]\n")
+    with pytest.raises(ConfigError, match="camera ids must be unique; repeated: cam1"):
+        load_city_config(f)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("communities: [", "not valid YAML"), ("- a\n- b\n", "expected a mapping")],
+)
+def test_unreadable_config_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_city_config(f)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_city_config(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("rtsp://admin:pw@10.0.0.5:554/ch1", "rtsp://***@10.0.0.5:554/ch1"),
+        ("rtsp://10.0.0.5/ch1", "rtsp://10.0.0.5/ch1"),
+        ("clips/a.mp4", "clips/a.mp4"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_schedule_windows_and_exception_dates() -> None:
+    s = Schedule.model_validate(
+        {
+            "windows": [{"start": "07:00", "end": "09:00"}, {"start": "18:00", "end": "20:00"}],
+            "exceptions": [{"date": "2026-10-01", "windows": [], "note": "National Day: no collection"}],
+        }
+    )
+    cst = dt.timezone(dt.timedelta(hours=8))
+    assert s.is_open(dt.datetime(2026, 9, 30, 7, 30, tzinfo=cst))
+    assert not s.is_open(dt.datetime(2026, 9, 30, 9, 0, tzinfo=cst))
+    assert not s.is_open(dt.datetime(2026, 10, 1, 7, 30, tzinfo=cst))
+    assert s.is_open(dt.datetime(2026, 9, 30, 10, 30, tzinfo=dt.UTC))  # 18:30 local
+    with pytest.raises(ValueError, match="aware"):
+        s.is_open(dt.datetime(2026, 9, 30, 7, 30))
