@@ -1,0 +1,161 @@
+"""Littering (垃圾落地): garbage comes to rest where dumping is not allowed and its owner leaves.
+
+An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and the person who
+brought it (the person nearest to it when it appeared) has been out of its vicinity for
+`owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
+confirmation (picked up again) yields nothing. A new object overlapping an open event of the same
+zone is the same littering (deduplicated), not a second one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from detector.rules.events import Event, EventKind, EventState, event_id
+from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, foot, iou
+
+MOVED_IOU = 0.6  # below this overlap with where it came to rest, an object has moved (rest restarts)
+LOST_GRACE_S = 3.0  # an object unseen this long is gone (occlusion by a passer-by is shorter)
+VICINITY_HEIGHTS = 1.2  # vicinity radius, in heights of the owner's box (~2 m for an adult)
+
+
+@dataclass(frozen=True)
+class LitteringParams:
+    dwell_s: float = 10.0
+    owner_gone_s: float = 5.0
+    update_every_s: float = 60.0  # an open event is re-announced (UPDATE) this often while it lasts
+
+
+@dataclass
+class _Candidate:
+    obj: GroundObject
+    anchor: Box  # where it came to rest
+    first_seen: float
+    rest_since: float
+    last_seen: float
+    owner: int | None
+    owner_height: float
+    owner_away_since: float | None = None
+    event: Event | None = None
+    last_announced: float = 0.0
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | None:
+    """The person whose feet are nearest the object, if within their vicinity."""
+    best, best_d = None, math.inf
+    for p in people:
+        h = p.xyxy[3] - p.xyxy[1]
+        d = _distance(foot(p.xyxy), foot(box))
+        if d <= VICINITY_HEIGHTS * h and d < best_d:
+            best, best_d = p, d
+    return best
+
+
+@dataclass
+class LitteringRule:
+    camera_id: str
+    params: LitteringParams = field(default_factory=LitteringParams)
+    _candidates: dict[int, _Candidate] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        """Whether anything is waiting for confirmation (the pipeline keeps analysing while so)."""
+        return any(c.event is None for c in self._candidates.values())
+
+    def update(self, tick: Tick) -> list[Event]:
+        out: list[Event] = []
+        people = {p.track_id: p for p in tick.people}
+        seen: set[int] = set()
+        for obj in tick.objects:
+            if obj.place is not Place.NO_DUMP:
+                continue
+            seen.add(obj.object_id)
+            c = self._candidates.get(obj.object_id)
+            if c is None:
+                owner = _nearest_person(obj.xyxy, tick.people)
+                c = _Candidate(
+                    obj=obj,
+                    anchor=obj.xyxy,
+                    first_seen=tick.t_s,
+                    rest_since=tick.t_s,
+                    last_seen=tick.t_s,
+                    owner=owner.track_id if owner else None,
+                    owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
+                )
+                self._candidates[obj.object_id] = c
+            else:
+                if iou(c.anchor, obj.xyxy) < MOVED_IOU:
+                    c.anchor, c.rest_since = obj.xyxy, tick.t_s
+                c.obj, c.last_seen = obj, tick.t_s
+            self._track_owner(c, people, tick.t_s)
+            if c.event is None and self._confirmed(c, tick.t_s):
+                out.extend(self._confirm(c, tick))
+            elif (
+                c.event is not None
+                and c.event.object_id == obj.object_id
+                and tick.t_s - c.last_announced >= self.params.update_every_s
+            ):
+                c.last_announced = tick.t_s
+                out.append(replace(c.event, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=obj.xyxy))
+        for oid in [o for o in self._candidates if o not in seen]:
+            c = self._candidates[oid]
+            if tick.t_s - c.last_seen >= LOST_GRACE_S:
+                del self._candidates[oid]
+                shared = (
+                    any(o.event is not None and o.event.event_id == c.event.event_id for o in self._candidates.values())
+                    if c.event
+                    else False
+                )
+                if c.event is not None and not shared:
+                    out.append(replace(c.event, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
+        return out
+
+    def _track_owner(self, c: _Candidate, people: dict[int, PersonTrack], t: float) -> None:
+        if c.owner is None:
+            return
+        p = people.get(c.owner)
+        near = p is not None and _distance(foot(p.xyxy), foot(c.obj.xyxy)) <= VICINITY_HEIGHTS * c.owner_height
+        if near:
+            c.owner_away_since = None
+        elif c.owner_away_since is None:
+            c.owner_away_since = t
+
+    def _confirmed(self, c: _Candidate, t: float) -> bool:
+        if t - c.rest_since < self.params.dwell_s:
+            return False
+        if c.owner is None:
+            return True
+        return c.owner_away_since is not None and t - c.owner_away_since >= self.params.owner_gone_s
+
+    def _confirm(self, c: _Candidate, tick: Tick) -> list[Event]:
+        zone = f"{c.obj.place.value}[{c.obj.zone_index}]"
+        for other in self._candidates.values():  # dedupe: same zone, overlapping an open event
+            if (
+                other is not c
+                and other.event is not None
+                and other.event.zone == zone
+                and iou(other.obj.xyxy, c.obj.xyxy) > 0.3
+            ):
+                c.event = other.event
+                return []
+        ev = Event(
+            event_id=event_id(self.camera_id, EventKind.LITTERING, c.rest_since, c.obj.object_id),
+            camera_id=self.camera_id,
+            kind=EventKind.LITTERING,
+            state=EventState.START,
+            t_s=tick.t_s,
+            t_start_s=c.rest_since,
+            wall=tick.wall,
+            bbox=c.obj.xyxy,
+            score=c.obj.score,
+            zone=zone,
+            owner_track=c.owner,
+            object_id=c.obj.object_id,
+        )
+        c.event, c.last_announced = ev, tick.t_s
+        return [ev]

@@ -1,0 +1,60 @@
+"""What the rules see each analysed frame: tracked people and resting ground objects, in pixels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in source-frame pixels
+
+
+def foot(b: Box) -> tuple[float, float]:
+    """Bottom-centre: where a person stands or an object touches the ground."""
+    return (b[0] + b[2]) / 2, b[3]
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class Place(StrEnum):
+    """Which zone an object's foot point lies in."""
+
+    NO_DUMP = "no_dump"
+    BINS = "bins"
+    ELSEWHERE = "elsewhere"  # neither (an explicit no_dump list that does not cover it)
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class PersonTrack:
+    track_id: int
+    xyxy: Box
+    confidence: float
+    carrying: bool = False  # garbage seen at hand height overlapping the person
+
+
+@dataclass(frozen=True)
+class GroundObject:
+    """A piece of garbage (or a new static object) at rest, with an id stable across frames."""
+
+    object_id: int
+    xyxy: Box
+    score: float
+    place: Place
+    zone_index: int = 0  # which polygon of that place
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One analysed frame's worth of input to the rules."""
+
+    t_s: float  # stream seconds
+    wall: dt.datetime  # aware wall-clock time of the frame
+    people: tuple[PersonTrack, ...]
+    objects: tuple[GroundObject, ...]

@@ -1,0 +1,133 @@
+"""Littering rule as tables of timed inputs: time is passed in, so hours run in milliseconds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from detector.rules.events import Event, EventState
+from detector.rules.littering import LitteringParams, LitteringRule
+from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick
+
+T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+BAG: Box = (500.0, 400.0, 540.0, 440.0)
+PERSON_AT_BAG: Box = (520.0, 260.0, 580.0, 440.0)  # feet 50 px from the bag, height 180 px
+PERSON_FAR: Box = (100.0, 260.0, 160.0, 440.0)
+
+# A scenario: (t -> people, t -> objects) over [0, end) sampled at `fps`.
+Scene = tuple[Callable[[float], tuple[PersonTrack, ...]], Callable[[float], tuple[GroundObject, ...]]]
+
+
+def person(box: Box, tid: int = 1) -> tuple[PersonTrack, ...]:
+    return (PersonTrack(tid, box, 0.9),)
+
+
+def bag(place: Place = Place.NO_DUMP, box: Box = BAG, oid: int = 7) -> tuple[GroundObject, ...]:
+    return (GroundObject(oid, box, 0.8, place),)
+
+
+def run(scene: Scene, end: float, fps: float = 5.0, params: LitteringParams | None = None) -> list[Event]:
+    rule = LitteringRule("cam1", params or LitteringParams())
+    people, objects = scene
+    out: list[Event] = []
+    for i in range(round(end * fps)):
+        t = i / fps
+        out += rule.update(Tick(t, T0 + dt.timedelta(seconds=t), people(t), objects(t)))
+    return out
+
+
+def starts(events: list[Event]) -> list[float]:
+    return [round(e.t_s, 1) for e in events if e.state is EventState.START]
+
+
+CASES: list[tuple[str, Scene, float, list[float]]] = [
+    # name, scene, duration, START times expected (dwell 10 s, owner gone 5 s)
+    (
+        "owner leaves at 3 s: dwell binds",
+        (lambda t: person(PERSON_AT_BAG) if t < 3 else (), lambda t: bag() if t >= 1 else ()),
+        30,
+        [11.0],
+    ),
+    (
+        "owner lingers until 20 s: owner_gone binds",
+        (lambda t: person(PERSON_AT_BAG) if t < 20 else (), lambda t: bag() if t >= 1 else ()),
+        40,
+        [25.0],
+    ),
+    (
+        "owner steps away but stays in frame",
+        (lambda t: person(PERSON_AT_BAG) if t < 4 else person(PERSON_FAR), lambda t: bag() if t >= 1 else ()),
+        30,
+        [11.0],
+    ),
+    ("no owner seen: dwell only", (lambda t: (), lambda t: bag() if t >= 2 else ()), 30, [12.0]),
+    ("picked up at 8 s: nothing", (lambda t: person(PERSON_AT_BAG), lambda t: bag() if 1 <= t < 8 else ()), 60, []),
+    ("owner stays all along: nothing", (lambda t: person(PERSON_AT_BAG), lambda t: bag() if t >= 1 else ()), 60, []),
+    ("in the bins zone: nothing", (lambda t: (), lambda t: bag(Place.BINS) if t >= 1 else ()), 60, []),
+    ("ignored area: nothing", (lambda t: (), lambda t: bag(Place.IGNORED) if t >= 1 else ()), 60, []),
+    (
+        "moving object (carried) never rests",
+        (lambda t: (), lambda t: bag(box=(100 + 20 * t, 400, 140 + 20 * t, 440))),
+        30,
+        [],
+    ),
+    (
+        "short occlusion does not reset",
+        (lambda t: (), lambda t: bag() if t >= 1 and not 5 <= t < 6.5 else ()),
+        30,
+        [11.0],
+    ),
+    (
+        "a passer-by near the bag later is not its owner",
+        (lambda t: person(PERSON_AT_BAG, tid=2) if 6 <= t < 9 else (), lambda t: bag() if t >= 1 else ()),
+        30,
+        [11.0],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "scene", "end", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_littering_table(name: str, scene: Scene, end: float, expected: list[float]) -> None:
+    assert starts(run(scene, end)) == expected
+
+
+def test_lifecycle_start_update_end_with_one_stable_id() -> None:
+    scene: Scene = (lambda t: (), lambda t: bag() if 1 <= t < 200 else ())
+    events = run(scene, 220, fps=2, params=LitteringParams(update_every_s=60))
+    assert [e.state for e in events] == [EventState.START] + [EventState.UPDATE] * 3 + [EventState.END]
+    assert len({e.event_id for e in events}) == 1
+    start, *_, end = events
+    assert start.t_start_s == 1.0 and start.kind.value == "littering" and start.zone == "no_dump[0]"
+    assert end.t_s == pytest.approx(202.5)  # last seen 199.5 + 3 s grace
+
+
+def test_overlapping_objects_in_one_zone_are_one_event() -> None:
+    two = (GroundObject(1, BAG, 0.8, Place.NO_DUMP), GroundObject(2, (505, 405, 545, 445), 0.6, Place.NO_DUMP))
+    events = run((lambda t: (), lambda t: two if t >= 1 else ()), 30)
+    assert starts(events) == [11.0]
+
+
+def test_separate_objects_are_separate_events_and_owner_is_recorded() -> None:
+    far_bag = (GroundObject(9, (100, 400, 140, 440), 0.8, Place.NO_DUMP),)
+    scene: Scene = (
+        lambda t: person(PERSON_AT_BAG) if t < 2 else (),
+        lambda t: (bag() if t >= 1 else ()) + (far_bag if t >= 30 else ()),
+    )
+    events = [e for e in run(scene, 60) if e.state is EventState.START]
+    assert [(e.object_id, e.owner_track, round(e.t_s, 1)) for e in events] == [(7, 1, 11.0), (9, None, 40.0)]
+
+
+def test_a_day_of_ticks_runs_fast() -> None:
+    """24 h at 1 Hz with a littering every hour: 24 events, each confirmed 10 s after it lands."""
+    rule = LitteringRule("cam1")
+    n = 0
+    for t in range(86_400):
+        hour, sec = divmod(t, 3600)
+        objs = (GroundObject(hour, BAG, 0.8, Place.NO_DUMP),) if 100 <= sec < 400 else ()
+        for e in rule.update(Tick(float(t), T0 + dt.timedelta(seconds=t), (), objs)):
+            if e.state is EventState.START:
+                assert e.t_s - e.t_start_s == 10.0
+                n += 1
+    assert n == 24
