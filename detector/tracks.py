@@ -36,7 +36,9 @@ class PersonTrack:
     track_id: int
     xyxy: Box
     confidence: float
-    carrying: bool = False  # garbage seen at hand height overlapping the person
+    place: Place = Place.NO_DUMP  # where the person's feet are
+    zone_index: int = 0
+    carried: Box | None = None  # garbage held by the person this frame (overlapping at hand height)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,15 @@ class GroundObject:
 
 
 @dataclass(frozen=True)
+class BinsOccupancy:
+    """How much of a bins zone is covered by garbage at rest this frame."""
+
+    zone_index: int
+    fraction: float  # 0..1 of the zone's area
+    garbage_xyxy: Box | None  # union box of that garbage
+
+
+@dataclass(frozen=True)
 class Tick:
     """One analysed frame's worth of input to the rules."""
 
@@ -58,3 +69,4 @@ class Tick:
     wall: dt.datetime  # aware wall-clock time of the frame
     people: tuple[PersonTrack, ...]
     objects: tuple[GroundObject, ...]
+    bins: tuple[BinsOccupancy, ...] = ()

@@ -1,0 +1,104 @@
+"""Off-hours and overflow rules as tables of timed inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from config import Schedule
+from detector.rules.events import Event, EventState
+from detector.rules.off_hours import OffHoursRule
+from detector.rules.overflow import OverflowParams, OverflowRule
+from detector.tracks import BinsOccupancy, Box, PersonTrack, Place, Tick
+
+CST = dt.timezone(dt.timedelta(hours=8))
+SCHEDULE = Schedule.model_validate(
+    {
+        "windows": [{"start": "07:00", "end": "09:00"}, {"start": "18:00", "end": "20:00"}],
+        "exceptions": [{"date": "2026-10-01", "windows": []}],
+    }
+)
+BAG: Box = (300.0, 200.0, 330.0, 240.0)
+
+
+def _walk_and_deposit(t: float) -> tuple[PersonTrack, ...]:
+    """Carries a bag to the bins (arrives at 4 s), lets go at 6 s, stands until 9 s, walks off."""
+    if t < 4:
+        return (PersonTrack(1, (100 + 50 * t, 150, 160 + 50 * t, 330), 0.9, Place.NO_DUMP, 0, BAG),)
+    if t < 6:
+        return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, BAG),)
+    if t < 9:
+        return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, None),)
+    return ()
+
+
+def _run_off_hours(start: dt.datetime, people=_walk_and_deposit, end: float = 60.0) -> list[Event]:  # type: ignore[no-untyped-def]
+    rule = OffHoursRule("cam1", SCHEDULE)
+    out: list[Event] = []
+    for i in range(int(end * 5)):
+        t = i / 5
+        out += rule.update(Tick(t, start + dt.timedelta(seconds=t), people(t), ()))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (dt.datetime(2026, 9, 30, 7, 30, tzinfo=CST), []),  # inside the morning window
+        (dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), [EventState.START, EventState.END]),
+        (dt.datetime(2026, 9, 30, 8, 59, 58, tzinfo=CST), [EventState.START, EventState.END]),  # window closed at 9:00
+        (dt.datetime(2026, 10, 1, 7, 30, tzinfo=CST), [EventState.START, EventState.END]),  # holiday: no window
+        (dt.datetime(2026, 9, 30, 10, 30, tzinfo=dt.UTC), []),  # 18:30 local
+    ],
+)
+def test_off_hours_depends_on_the_schedule(start: dt.datetime, expected: list[EventState]) -> None:
+    events = _run_off_hours(start)
+    assert [e.state for e in events] == expected
+    if events:
+        ev = events[0]
+        assert ev.t_start_s == pytest.approx(5.8) and ev.t_s == pytest.approx(6.8) and ev.bbox == BAG
+        assert ev.zone == "bins[0]" and ev.owner_track == 1
+
+
+def test_carrying_past_the_bins_is_not_a_deposit() -> None:
+    def passer(t: float) -> tuple[PersonTrack, ...]:
+        place = Place.BINS if 3 <= t < 6 else Place.NO_DUMP
+        return (PersonTrack(1, (50 * t, 150, 60 + 50 * t, 330), 0.9, place, 0, BAG),) if t < 12 else ()
+
+    assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), passer) == []
+
+
+def test_no_schedule_means_no_off_hours() -> None:
+    rule = OffHoursRule("cam1", None)
+    t0 = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST)
+    assert not [e for i in range(100) for e in rule.update(Tick(i / 5, t0, _walk_and_deposit(i / 5), ()))]
+
+
+def _run_overflow(fraction, end: float, fps: float = 2.0) -> list[Event]:  # type: ignore[no-untyped-def]
+    rule = OverflowRule("cam1", OverflowParams(threshold=0.25, dwell_s=10))
+    t0 = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST)
+    out: list[Event] = []
+    for i in range(int(end * fps)):
+        t = i / fps
+        occ = (BinsOccupancy(0, fraction(t), (200, 100, 400, 300)),)
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), (), (), occ))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "fraction", "end", "expected"),
+    [
+        ("fills at 20 s", lambda t: 0.4 if t >= 20 else 0.1, 60, [("start", 30.0)]),
+        ("brief spike (someone's bag)", lambda t: 0.5 if 20 <= t < 25 else 0.1, 60, []),
+        (
+            "emptied then fills again: re-arms",
+            lambda t: 0.4 if t < 30 or t >= 60 else 0.05,
+            100,
+            [("start", 10.0), ("end", 40.0), ("start", 70.0)],
+        ),
+        ("never full", lambda t: 0.2, 60, []),
+    ],
+)
+def test_overflow_table(name: str, fraction, end: float, expected: list[tuple[str, float]]) -> None:  # type: ignore[no-untyped-def]
+    assert [(e.state.value, e.t_s) for e in _run_overflow(fraction, end)] == expected
