@@ -1,5 +1,5 @@
 # binwatch: two commands set everything up on a fresh machine.
-#   make run    render a demo clip and run the bundled detector over it
+#   make run    render a demo clip and analyse it with the bundled model (prints the events)
 #   make test   lint, type-check and run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export BINWATCH_CACHE ?= $(CURDIR)/.cache
 
-.PHONY: run test lint clean
+APT_PACKAGES := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good
+
+.PHONY: run test lint clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +19,23 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/binwatch sim --scenario littering --seed 42 --out out/demo
-	$(BIN)/binwatch detect out/demo/video.mp4
+	$(BIN)/binwatch analyze out/demo/video.mp4 --camera-config out/demo/camera.yaml --out out/demo/analysis
+	cat out/demo/analysis/events.jsonl
+	$(BIN)/binwatch eval --truth out/demo/truth.json --events out/demo/analysis/events.jsonl
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint
+# System packages the tests need (a real RTSP server). Installed with apt when missing and root.
+system-deps:
+	@if /usr/bin/python3 scripts/rtsp_server.py --check >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	else echo "note: RTSP tests need: sudo apt-get install $(APT_PACKAGES)"; fi
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 clean:

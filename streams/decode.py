@@ -1,9 +1,15 @@
-"""Decoding a video file into BGR frames at a chosen analysis rate (PyAV)."""
+"""Decoded frames and their errors, and decoding a video file into BGR frames at an analysis rate (PyAV).
+
+Live cameras and replayed files are read by :class:`streams.source.CameraSource`; this module holds the
+types every stage shares (:class:`Frame`, :class:`StreamError`) and the simple synchronous file reader
+used by command-line tools.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -17,9 +23,13 @@ class StreamError(RuntimeError):
 
 @dataclass(frozen=True)
 class Frame:
-    index: int  # decoded frame number in the source
-    t_s: float  # stream seconds
-    bgr: NDArray[np.uint8]
+    """One decoded picture handed to analysis."""
+
+    index: int  # decoded frame number in the source (keeps counting across loops and reconnects)
+    t_s: float  # stream seconds: monotonic per source, the clock the rules run on
+    bgr: NDArray[np.uint8]  # height x width x 3, BGR
+    camera_id: str = ""  # the camera it came from ("" for a plain file read)
+    wall: datetime | None = None  # UTC time the frame was decoded (None for a plain file read)
 
 
 def iter_file_frames(path: Path, fps: float | None = None) -> Iterator[Frame]:
