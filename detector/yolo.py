@@ -196,18 +196,18 @@ def validate(model_path: Path, data_yaml: Path, imgsz: int, work_dir: Path) -> l
         verbose=False,
     )
     names: dict[int, str] = dict(model.names)
-    nt = getattr(m, "nt_per_class", None)
-    scores = []
-    for j, c in enumerate(m.box.ap_class_index):
-        scores.append(
-            ClassScore(
-                names[int(c)],
-                float(m.box.ap50[j]),
-                float(m.box.ap[j]),
-                int(nt[int(c)]) if nt is not None else -1,
-            )
+    nt = np.asarray(m.nt_per_class if m.nt_per_class is not None else np.zeros(len(names), np.int64))
+    found = {int(c): j for j, c in enumerate(m.box.ap_class_index)}
+    # Every class gets a row: one the model never predicted scores 0, not silence.
+    return [
+        ClassScore(
+            name,
+            float(m.box.ap50[found[i]]) if i in found else 0.0,
+            float(m.box.ap[found[i]]) if i in found else 0.0,
+            int(nt[i]) if i < len(nt) else 0,
         )
-    return scores
+        for i, name in sorted(names.items())
+    ]
 
 
 def inference_ms(model_path: Path, frame: NDArray[np.uint8], imgsz: int, runs: int = 20) -> float:
@@ -244,3 +244,49 @@ def check_dataset(data_yaml: Path) -> dict[str, Any]:
         return dict(check_det_dataset(str(data_yaml), autodownload=False))
     except Exception as e:
         raise DetectorError(f"dataset {data_yaml} failed Ultralytics' check: {e}") from e
+
+
+# ---- tracking --------------------------------------------------------------------------------
+
+
+class _TrackInput:
+    """The minimal numpy-backed 'results' object Ultralytics' BYTETracker consumes."""
+
+    def __init__(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> None:
+        self.xyxy = xyxy
+        self.conf = conf
+        self.cls = np.zeros(len(conf), np.float32)
+        self.xywh = np.concatenate([(xyxy[:, :2] + xyxy[:, 2:]) / 2, xyxy[:, 2:] - xyxy[:, :2]], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, idx: NDArray[np.bool_] | NDArray[np.int64]) -> _TrackInput:
+        return _TrackInput(self.xyxy[idx], self.conf[idx])
+
+
+class PersonTracker:
+    """ByteTrack for one camera's people, configured for the real analysis rate.
+
+    Ultralytics counts `track_buffer` in frames assuming ~30 fps; at 5 fps that would keep a lost
+    person for 6 s instead of 1, so the buffer is set from seconds times the analysis rate.
+    """
+
+    def __init__(self, analysis_fps: float, lost_s: float = 4.0) -> None:
+        from types import SimpleNamespace
+
+        _ultralytics()
+        from ultralytics.trackers.byte_tracker import BYTETracker
+
+        args = SimpleNamespace(
+            tracker_type="bytetrack", track_high_thresh=0.3, track_low_thresh=0.1, new_track_thresh=0.35,
+            track_buffer=max(1, round(lost_s * analysis_fps)), match_thresh=0.8, fuse_score=True,
+        )  # fmt: skip
+        self._tracker = BYTETracker(args)  # type: ignore[no-untyped-call]
+
+    def update(
+        self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]
+    ) -> list[tuple[int, tuple[float, ...], float]]:
+        """Track ids, boxes and scores of the people confirmed this frame."""
+        out = self._tracker.update(_TrackInput(xyxy.astype(np.float32), conf.astype(np.float32)))
+        return [(int(r[4]), tuple(float(v) for v in r[:4]), float(r[5])) for r in out]

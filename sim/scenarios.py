@@ -197,24 +197,30 @@ class _Builder:
     def litter_beside_bin(self, t0: float) -> float:
         return self.litter(t0, beside_bin=True)
 
-    def deposit(self, t0: float, bin_: Bin | None = None) -> float:
-        """A person carries a bag to a bin, lifts the lid, drops it in, walks off."""
-        b = bin_ or self.layout.bins[int(self.rng.integers(0, len(self.layout.bins)))]
+    def visit_bin(
+        self, t0: float, b: Bin, stand_back_m: float, pause_s: tuple[float, float]
+    ) -> tuple[str, float, float]:
+        """A person walks to bin ``b``, acts after 0.5-1.2 s, pauses, walks off: (person id, act time, exit time)."""
         side = 1 if self.rng.random() < 0.5 else -1
         near, far = self.walk_depth_range()
         pid, look = self.next_person()
         pb = self.enter(t0, float(self.rng.uniform(near, far)), -side)
-        stand_x, stand_z = b.x_m - self.hand_offset(look) * 0.6, b.z_m - 0.3
-        pb.walk_to(stand_x, stand_z)
-        t_in = pb.wait(float(self.rng.uniform(0.5, 1.2)))
-        pb.wait(float(self.rng.uniform(1.0, 2.0)))
+        pb.walk_to(b.x_m - self.hand_offset(look) * 0.6, b.z_m - stand_back_m)
+        t_act = pb.wait(float(self.rng.uniform(0.5, 1.2)))
+        pb.wait(float(self.rng.uniform(*pause_s)))
         exit_z = float(self.rng.uniform(near, far))
         pb.walk_to(self.offscreen_x(exit_z, side), exit_z)
         self.add_person(pid, look, pb)
+        return pid, t_act, pb.t
+
+    def deposit(self, t0: float, bin_: Bin | None = None) -> float:
+        """A person carries a bag to a bin, lifts the lid, drops it in, walks off."""
+        b = bin_ or self.layout.bins[int(self.rng.integers(0, len(self.layout.bins)))]
+        pid, t_in, t_exit = self.visit_bin(t0, b, 0.3, (1.0, 2.0))
         g = self.new_garbage([Held(t0, pid), IntoBin(t_in, pid, b.index)])
         self.script.lids.append(LidOpen(b.index, t_in - 0.4, t_in + 1.2))
         self.script.intents.append(Intent("deposit", pid, (g.id,), b.index))
-        return pb.t
+        return t_exit
 
     def pickup(self, t0: float) -> float:
         """A person puts the bag down, lingers near it, picks it up again and leaves with it."""
@@ -275,17 +281,7 @@ class _Builder:
         n_people = int(self.rng.integers(3, 5))
         first_spill: str | None = None
         for i in range(n_people):
-            side = 1 if self.rng.random() < 0.5 else -1
-            near, far = self.walk_depth_range()
-            pid, look = self.next_person()
-            pb = self.enter(t, float(self.rng.uniform(near, far)), -side)
-            stand_x, stand_z = b.x_m - self.hand_offset(look) * 0.6, b.z_m - 0.45
-            pb.walk_to(stand_x, stand_z)
-            t_put = pb.wait(float(self.rng.uniform(0.5, 1.2)))
-            pb.wait(float(self.rng.uniform(0.5, 1.5)))
-            exit_z = float(self.rng.uniform(near, far))
-            pb.walk_to(self.offscreen_x(exit_z, side), exit_z)
-            self.add_person(pid, look, pb)
+            pid, t_put, _ = self.visit_bin(t, b, 0.45, (0.5, 1.5))
             if i == 0:  # one more on top of the heap
                 x, y, z = (
                     b.x_m + float(self.rng.uniform(-0.2, 0.2)),

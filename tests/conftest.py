@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,3 +58,35 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
     yield attempts
+
+
+@pytest.fixture(scope="session")
+def eval_data() -> Path:
+    """The shared real evaluation data (BINWATCH_EVAL_DATA). Missing: a failure in CI, a skip elsewhere."""
+    root = os.environ.get("BINWATCH_EVAL_DATA")
+    if not root:
+        pytest.skip("BINWATCH_EVAL_DATA is not set: skipping tests on the real evaluation footage and model")
+    path = Path(root)
+    if not path.is_dir():
+        message = f"BINWATCH_EVAL_DATA={root} is not a directory (expected ../shared/data/eval)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def eval_file(root: Path, relative: str) -> Path:
+    """A file of the evaluation data; missing is a failure (the folder itself was found)."""
+    f = root / relative
+    if not f.is_file():
+        pytest.fail(f"evaluation file {f} is missing")
+    return f
+
+
+def binwatch(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the `binwatch` command line in a fresh interpreter, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    run = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, env=full_env)
+    if check and run.returncode != 0:
+        raise AssertionError(f"binwatch {' '.join(args)} exited {run.returncode}:\n{run.stderr[-3000:]}")
+    return run

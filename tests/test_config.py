@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from config import ConfigError, Schedule, load_city_config, redact_url
+from tests.conftest import binwatch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,7 +37,7 @@ def test_example_city_has_61_communities() -> None:
 def test_every_error_is_reported_with_path_and_line_and_no_secret(tmp_path: Path) -> None:
     f = tmp_path / "bad.yaml"
     f.write_text(BAD)
-    run = subprocess.run([sys.executable, "-m", "service", "check-config", str(f)], capture_output=True, text=True)
+    run = binwatch("check-config", str(f))
     assert run.returncode == 1
     err = run.stderr
     assert "4 errors" in err

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -13,6 +11,7 @@ import pytest
 
 from config import load_camera_config
 from streams.decode import iter_file_frames
+from tests.conftest import binwatch
 
 
 def _frame_at(video: Path, t: float) -> np.ndarray:
@@ -27,27 +26,8 @@ def _frame_at(video: Path, t: float) -> np.ndarray:
 
 def test_sim_cli_writes_browser_playable_h264_truth_and_camera_config(tmp_path: Path) -> None:
     out = tmp_path / "clip"
-    cmd = [
-        sys.executable,
-        "-m",
-        "service",
-        "sim",
-        "--scenario",
-        "littering",
-        "--seed",
-        "31",
-        "--out",
-        str(out),
-        "--duration",
-        "40",
-        "--size",
-        "640x360",
-        "--fps",
-        "5",
-        "--labels",
-    ]
-    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
+    binwatch("sim", "--scenario", "littering", "--seed", "31", "--out", str(out), "--duration", "40",
+             "--size", "640x360", "--fps", "5", "--labels", check=True)  # fmt: skip
     with av.open(str(out / "video.mp4")) as c:
         s = c.streams.video[0]
         assert (s.codec_context.name, s.codec_context.pix_fmt) == ("h264", "yuv420p")
@@ -69,25 +49,8 @@ def test_sim_cli_writes_browser_playable_h264_truth_and_camera_config(tmp_path: 
 
 def test_same_seed_gives_identical_truth_file(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        cmd = [
-            sys.executable,
-            "-m",
-            "service",
-            "sim",
-            "--scenario",
-            "overflow",
-            "--seed",
-            "8",
-            "--out",
-            str(tmp_path / name),
-            "--duration",
-            "40",
-            "--size",
-            "320x240",
-            "--fps",
-            "2",
-        ]
-        subprocess.run(cmd, check=True, capture_output=True)
+        binwatch("sim", "--scenario", "overflow", "--seed", "8", "--out", str(tmp_path / name), "--duration", "40",
+                 "--size", "320x240", "--fps", "2", check=True)  # fmt: skip
     assert (tmp_path / "a" / "truth.json").read_bytes() == (tmp_path / "b" / "truth.json").read_bytes()
 
 

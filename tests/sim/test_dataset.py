@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from detector.yolo import check_dataset
+from tests.conftest import binwatch
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ds")
-    run = subprocess.run(
-        [sys.executable, "-m", "service", "sim-dataset", "--out", str(out), "--images", "60", "--seed", "3"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    binwatch("sim-dataset", "--out", str(out), "--images", "60", "--seed", "3", check=True)
     return out
 
 
@@ -49,21 +42,5 @@ def test_dataset_splits_by_scene_and_labels_every_image(dataset: Path) -> None:
 
 
 def test_too_few_images_is_a_clear_error(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "service",
-            "sim-dataset",
-            "--out",
-            str(tmp_path),
-            "--images",
-            "3",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = binwatch("sim-dataset", "--out", str(tmp_path), "--images", "3", "--seed", "1")
     assert run.returncode == 2 and "--images must be at least 10" in run.stderr
