@@ -86,6 +86,12 @@ def cmd_sim_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipe(card: str) -> list[str]:
+    """The commands in a model card's 'How it was made' block (to chain a fine-tune onto its base)."""
+    lines = card.split("## How it was made", 1)[-1].split("```sh", 1)[-1].split("```", 1)[0]
+    return [line for line in lines.splitlines() if line.startswith("binwatch ")]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
@@ -126,10 +132,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         frame, _ = SimScene(SimSpec(Scenario.LITTERING, seed=7, width=1280, height=720)).renderer.render(15.0, 0)
         speed = {s: inference_ms(out, frame, s) for s in (320, 640)}
     train_cmd = "binwatch train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    base_card = Path(args.base).with_suffix(".md")
+    base_recipe = _recipe(base_card.read_text()) if args.base.endswith(".pt") and base_card.exists() else []
     facts = CardFacts(
         name=out.stem,
         classes=["person", "garbage", "bin"],
-        dataset_command=str(meta.get("command", f"(dataset {data_yaml} has no dataset.json)")),
+        dataset_command="\n".join(
+            [*base_recipe, str(meta.get("command", f"(dataset {data_yaml} has no dataset.json)"))]
+        ),
         dataset_seed=int(meta.get("seed", -1)),
         dataset_counts=meta.get("counts", {}),
         train_command=train_cmd,
@@ -198,6 +208,51 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse a video file as fast as possible; write events.jsonl and summary.json."""
+    from config import ConfigError, load_camera_config
+    from detector.analyze import analyze_file, default_camera, write_outputs
+    from detector.yolo import BUNDLED_MODEL, YoloDetector
+
+    video: Path = args.video
+    if not video.is_file():
+        print(f"error: video {video} does not exist (expected a readable video file)", file=sys.stderr)
+        return 2
+    try:
+        camera = load_camera_config(args.camera_config) if args.camera_config else default_camera(video)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    start = args.start or dt.datetime.fromtimestamp(video.stat().st_mtime, dt.UTC)
+    fps = args.fps or camera.analysis_fps
+    model = args.model or BUNDLED_MODEL
+    detector = YoloDetector(model, imgsz=args.imgsz)
+    result = analyze_file(video, camera, detector, start, fps, use_left_objects=not args.no_left_objects)
+    extra = {
+        "video": str(video),
+        "camera_id": camera.id,
+        "model": str(model),
+        "analysis_fps": fps,
+        "start": start.isoformat(),
+    }
+    write_outputs(result, args.out, extra)
+    n = sum(1 for e in result.events if e.state.value == "start")
+    print(
+        f"{video}: {result.frames_analysed} frames analysed ({result.frames_detected} through the model) "
+        f"in {result.wall_s:.1f} s; {n} events -> {args.out}/events.jsonl"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from detector.evaluate import format_table, score
+
+    truth = json.loads(Path(args.truth).read_text())
+    preds = [json.loads(line) for line in Path(args.events).read_text().splitlines() if line.strip()]
+    print(format_table(score(truth["events"], preds)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sim.scenarios import Scenario
 
@@ -230,6 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=cmd_train)
+
+    a = sub.add_parser("analyze", help="analyse a video file as fast as possible; write events.jsonl")
+    a.add_argument("video", type=Path)
+    a.add_argument("--camera-config", type=Path, default=None, help="camera YAML (zones, schedule, rules)")
+    a.add_argument("--model", type=Path, default=None, help="default: the bundled models/binwatch-synth-n.pt")
+    a.add_argument("--start", type=_iso, default=None, help="wall-clock time of the first frame (default: file mtime)")
+    a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the camera's, 5)")
+    a.add_argument("--out", type=Path, default=Path("out/analyze"))
+    a.add_argument("--imgsz", type=int, default=320)
+    a.add_argument("--no-left-objects", action="store_true", help="use model detections of garbage only")
+    a.set_defaults(func=cmd_analyze)
+
+    e = sub.add_parser("eval", help="precision, recall and F1 per kind of events against a truth.json")
+    e.add_argument("--truth", type=Path, required=True)
+    e.add_argument("--events", type=Path, required=True)
+    e.set_defaults(func=cmd_eval)
 
     c = sub.add_parser("check-config", help="validate a config file; errors name the YAML path and line")
     c.add_argument("file", type=Path)

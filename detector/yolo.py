@@ -153,6 +153,8 @@ def train(
             f"base weights {base} not found locally; binwatch never downloads weights (use yolo11n.yaml)"
         )
     model = ul.YOLO(base, task="detect")
+    # Ultralytics pins CPU torch to cpu_count - 1 threads (1 on a 2-core machine); training owns the machine.
+    model.add_callback("on_pretrain_routine_start", lambda _trainer: _all_cores())
     t0 = time.monotonic()
     model.train(
         data=str(data_yaml),
@@ -179,6 +181,12 @@ def train(
     out_pt.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, out_pt)
     return seconds
+
+
+def _all_cores() -> None:
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
 
 
 def validate(model_path: Path, data_yaml: Path, imgsz: int, work_dir: Path) -> list[ClassScore]:

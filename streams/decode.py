@@ -32,24 +32,41 @@ class Frame:
     wall: datetime | None = None  # UTC time the frame was decoded (None for a plain file read)
 
 
+class FileFrames:
+    """A file decoded as fast as possible, at most ``fps`` frames per stream-second (all if None).
+
+    ``decoded`` counts every frame decoded so far, sampled or not.
+    """
+
+    def __init__(self, path: Path, fps: float | None = None) -> None:
+        self.path = path
+        self.fps = fps
+        self.decoded = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        path, fps = self.path, self.fps
+        try:
+            container = av.open(str(path))
+        except (av.FFmpegError, OSError) as e:
+            raise StreamError(f"cannot open video {path}: {e}") from e
+        with container:
+            if not container.streams.video:
+                raise StreamError(f"{path} has no video stream (expected a video file such as H.264 MP4)")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            next_t = 0.0
+            try:
+                for i, frame in enumerate(container.decode(stream)):
+                    self.decoded = i + 1
+                    t = float(frame.time) if frame.time is not None else i / float(stream.average_rate or 25)
+                    if fps is not None and t + 1e-6 < next_t:
+                        continue
+                    next_t = t + 1.0 / fps if fps else 0.0
+                    yield Frame(i, t, np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
+            except av.FFmpegError as e:
+                raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
+
+
 def iter_file_frames(path: Path, fps: float | None = None) -> Iterator[Frame]:
     """Decode ``path`` as fast as possible, yielding frames at most ``fps`` per second (all if None)."""
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as e:
-        raise StreamError(f"cannot open video {path}: {e}") from e
-    with container:
-        if not container.streams.video:
-            raise StreamError(f"{path} has no video stream (expected a video file such as H.264 MP4)")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        next_t = 0.0
-        try:
-            for i, frame in enumerate(container.decode(stream)):
-                t = float(frame.time) if frame.time is not None else i / float(stream.average_rate or 25)
-                if fps is not None and t + 1e-6 < next_t:
-                    continue
-                next_t = t + 1.0 / fps if fps else 0.0
-                yield Frame(i, t, np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
-        except av.FFmpegError as e:
-            raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
+    return iter(FileFrames(path, fps))

@@ -1,18 +1,23 @@
 """Off-hours disposal (非定时投放): a person puts garbage into a bins zone while drop-off is closed.
 
-A deposit is seen as a person standing in a bins zone who was carrying garbage and has let go of
-it (not carrying for `release_s`, within `carry_memory_s` of last carrying it). Whether it is an
+A deposit is seen as a person who carried garbage (within `carry_memory_s`), no longer carries it
+(for `release_s`), and has stood in a bins zone for `stand_s`. Someone who only crosses the zone
+with a bag does not stand there. A deposit becomes an event only if, within `confirm_s`, no new
+object came to rest near the person: a bag set down beside the bins is littering, not a deposit. Whether it is an
 event depends on the collection point's schedule at the frame's wall-clock time. Deposits in the
 same bins zone while an event is open are the same event (dedupe per camera x zone x kind).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field, replace
 
 from config import Schedule
 from detector.rules.events import Event, EventKind, EventState, event_id
-from detector.tracks import Box, Place, Tick
+from detector.rules.littering import VICINITY_HEIGHTS
+from detector.tracks import Box, Place, Tick, foot
 
 
 @dataclass(frozen=True)
@@ -20,12 +25,25 @@ class OffHoursParams:
     release_s: float = 1.0  # not carrying for this long after carrying = let go
     carry_memory_s: float = 4.0  # a carry older than this no longer counts
     close_after_s: float = 30.0  # the event ends once nobody has deposited in the zone for this long
+    stand_s: float = 0.8  # in the bins zone at least this long
+    confirm_s: float = 6.0  # wait this long for a bag appearing on the ground instead
 
 
 @dataclass
 class _Person:
     last_carry_t: float | None = None
     last_carry_box: Box | None = None
+    in_zone_since: float | None = None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    track_id: int
+    zone: int
+    t_carry: float  # last seen carrying
+    t_seen: float  # when the deposit was seen
+    box: Box
+    person: Box
 
 
 @dataclass
@@ -35,6 +53,8 @@ class OffHoursRule:
     params: OffHoursParams = field(default_factory=OffHoursParams)
     _people: dict[int, _Person] = field(default_factory=dict)
     _open: dict[int, tuple[Event, float]] = field(default_factory=dict)  # bins zone -> (event, last deposit t)
+    _pending: list[_Pending] = field(default_factory=list)
+    _object_first_seen: dict[int, float] = field(default_factory=dict)
 
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
@@ -42,15 +62,30 @@ class OffHoursRule:
         for p in tick.people:
             present.add(p.track_id)
             st = self._people.setdefault(p.track_id, _Person())
+            if p.place is not Place.BINS:
+                st.in_zone_since = None
+            elif st.in_zone_since is None:
+                st.in_zone_since = tick.t_s
             if p.carried is not None:
                 st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
                 continue
-            if p.place is not Place.BINS or st.last_carry_t is None or st.last_carry_box is None:
+            if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
                 continue
             since = tick.t_s - st.last_carry_t
-            if self.params.release_s <= since <= self.params.carry_memory_s:
-                out.extend(self._deposit(p.track_id, p.zone_index, st.last_carry_t, st.last_carry_box, tick))
+            stood = tick.t_s - st.in_zone_since >= self.params.stand_s
+            if stood and self.params.release_s <= since <= self.params.carry_memory_s:
+                self._pending.append(
+                    _Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, st.last_carry_box, p.xyxy)
+                )
                 st.last_carry_t = st.last_carry_box = None
+        for o in tick.objects:
+            self._object_first_seen.setdefault(o.object_id, tick.t_s)
+        for d in list(self._pending):
+            if any(self._put_down_near(d, o.xyxy, o.object_id) for o in tick.objects):
+                self._pending.remove(d)  # it went to the ground, not into a bin
+            elif tick.t_s - d.t_seen >= self.params.confirm_s:
+                self._pending.remove(d)
+                out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))
         for tid in [t for t in self._people if t not in present]:
             del self._people[tid]
         for zone, (ev, last) in list(self._open.items()):
@@ -59,8 +94,16 @@ class OffHoursRule:
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
 
+    def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
+        first = self._object_first_seen[object_id]
+        if first < d.t_carry - 1.0:
+            return False  # it was there before this person let go
+        (px, py), (ox, oy) = foot(d.person), foot(box)
+        return math.hypot(px - ox, py - oy) <= VICINITY_HEIGHTS * (d.person[3] - d.person[1])
+
     def _deposit(self, track_id: int, zone: int, t_deposit: float, box: Box, tick: Tick) -> list[Event]:
-        if self.schedule is None or self.schedule.is_open(tick.wall):
+        deposited_at = tick.wall - dt.timedelta(seconds=tick.t_s - t_deposit)
+        if self.schedule is None or self.schedule.is_open(deposited_at):
             return []
         if zone in self._open:
             ev, _ = self._open[zone]

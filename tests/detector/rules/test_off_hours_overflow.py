@@ -10,7 +10,7 @@ from config import Schedule
 from detector.rules.events import Event, EventState
 from detector.rules.off_hours import OffHoursRule
 from detector.rules.overflow import OverflowParams, OverflowRule
-from detector.tracks import BinsOccupancy, Box, PersonTrack, Place, Tick
+from detector.tracks import BinsOccupancy, Box, GroundObject, PersonTrack, Place, Tick
 
 CST = dt.timezone(dt.timedelta(hours=8))
 SCHEDULE = Schedule.model_validate(
@@ -57,7 +57,7 @@ def test_off_hours_depends_on_the_schedule(start: dt.datetime, expected: list[Ev
     assert [e.state for e in events] == expected
     if events:
         ev = events[0]
-        assert ev.t_start_s == pytest.approx(5.8) and ev.t_s == pytest.approx(6.8) and ev.bbox == BAG
+        assert ev.t_start_s == pytest.approx(5.8) and ev.t_s == pytest.approx(12.8) and ev.bbox == BAG  # seen 6.8 + 6 s
         assert ev.zone == "bins[0]" and ev.owner_track == 1
 
 
@@ -67,6 +67,18 @@ def test_carrying_past_the_bins_is_not_a_deposit() -> None:
         return (PersonTrack(1, (50 * t, 150, 60 + 50 * t, 330), 0.9, place, 0, BAG),) if t < 12 else ()
 
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), passer) == []
+
+
+def test_bag_set_down_beside_the_bins_is_not_a_deposit() -> None:
+    """Stands in the bins zone, the bag leaves the hand, and a new object comes to rest at the feet."""
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0 = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST)
+    out = []
+    for i in range(300):
+        t = i / 5
+        objs = (GroundObject(5, (350, 300, 380, 330), 0.8, Place.BINS),) if t >= 8 else ()
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), _walk_and_deposit(t), objs))
+    assert out == []
 
 
 def test_no_schedule_means_no_off_hours() -> None:

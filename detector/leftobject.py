@@ -1,0 +1,560 @@
+"""Left-object detection without a garbage class: new static things on the ground, from the video alone.
+
+A COCO model sees people but not garbage bags. This module finds what people leave behind the way
+abandoned-object detectors do: it keeps two background models of a small, blurred grey frame.
+
+- The **long-term** model ``B_L`` learns slowly and only where the scene matches it (selective update),
+  never under people; a dropped bag stays foreground against it.
+- The **short-term** model ``B_S`` follows every frame within about a second, so a bag that came to
+  rest soon matches it while a person walking past does not.
+
+A pixel that is foreground against ``B_L`` but background against ``B_S`` is *static now*; a per-pixel
+clock counts how long it has been so, and pixels whose clock reaches ``static_s`` form the static mask.
+Its connected components, filtered by size, are candidates; a small tracker gives them stable ids,
+keeps them through occlusion by passers-by and drops them shortly after they go (picked up).
+
+People: the clock is held (neither counts nor resets) under each person's box, and for a second where
+a person was last seen if the detector misses them, so a person who stands still for minutes never
+becomes static; a new candidate that lies mostly within a person's reach (the box widened sideways for
+what they carry) is not reported while that person is there.
+
+Lighting: each frame is mapped back onto the tone of ``B_L`` through a global tone curve estimated from
+pixels that did not change (median frame/background ratio per band of intensity), so auto-exposure,
+gamma, clouds or lights switching on do not make foreground; the tolerance is the larger of a noise floor
+(estimated each frame) and a fixed floor, plus a fraction of the background intensity. Clipped pixels are
+held, not judged.
+
+Not objects: a static region whose outline is sharper in ``B_L`` than in the frame is a *ghost* (something
+that was in the background has gone) and is learned away; a static region too large for an object, or
+foreground over much of the frame for seconds (the camera moved), is relearned.
+
+Time is passed in (stream seconds); the detector does no I/O and reads no clock. One instance per camera.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+Box = tuple[float, float, float, float]
+FloatImage = NDArray[np.float32]
+BoolImage = NDArray[np.bool_]
+_JOIN_GAP_PX = 4  # parts of one object are at most this many work pixels apart ...
+_JOIN_GAP_FRAC = 0.3  # ... or this fraction of the larger part's longer side
+_YOUNG_S = 5.0  # a candidate this new still takes parts of itself that come to rest later ...
+_JOIN_YOUNG_FRAC = 1.0  # ... up to this fraction of the longer side away; older ones only overlapping parts
+_SATURATED = 245  # grey level from which a pixel may be clipped
+_TONE_BAND = 16  # grey levels per band of the tone curve
+_TONE_BANDS = 256 // _TONE_BAND
+_TONE_PRIOR = 40.0  # weight, in samples, of the fitted power law in each band
+_TONE_MIN_SAMPLES = 50
+_TONE_KEEP_FRAC = 0.3  # unless that leaves fewer samples than this (the view itself changed)
+_GHOST_EDGE_RATIO = 1.25  # a region whose outline is this much sharper in the background is a ghost
+
+
+@dataclass(frozen=True)
+class StaticCandidate:
+    """A new object that has stayed still for at least ``static_s``; ``xyxy`` in source-frame pixels."""
+
+    object_id: int
+    xyxy: Box
+    score: float  # 0..1: how far the object stands out from the long-term background, against the tolerance
+    first_static_s: float  # stream time its pixels had first been still for static_s (reported confirm_s later)
+    last_seen_s: float  # last update its static pixels were seen; older while a person stands in front of it
+
+
+@dataclass(frozen=True)
+class LeftObjectParams:
+    """Tuning of the left-object detector; the defaults were measured on synthetic 640x360 clips at 5 fps."""
+
+    work_width: int = 320  # analysis width in pixels (the frame is downscaled, never upscaled)
+    blur_px: int = 5  # Gaussian kernel on the work image (odd), suppresses sensor noise and block artefacts
+    long_tau_s: float = 30.0  # time constant of the long-term background on pixels that match it
+    short_tau_s: float = 0.5  # time constant of the short-term background (everywhere)
+    abs_tol: float = 8.0  # minimum grey-level difference that counts as foreground
+    noise_k: float = 4.0  # ... or this many noise sigmas, whichever is larger
+    rel_tol: float = 0.06  # plus this fraction of the background intensity (compression noise scales with it)
+    min_area_frac: float = 0.0003  # smallest candidate, as a fraction of the frame area
+    max_area_frac: float = 0.15  # larger static regions are a scene change, not an object
+    person_pad: float = 0.08  # the clock is held under person boxes grown by this fraction of their size ...
+    person_memory_s: float = 1.0  # ... and for this long after a box was last seen (detectors miss frames)
+    person_reach: float = 0.6  # new candidates are suppressed within person boxes widened by this x width per side
+    suppress_overlap: float = 0.4  # ... when at least this fraction of the candidate's box lies there
+    confirm_s: float = 0.4  # a new candidate is reported once seen this long (its parts have joined up)
+    grace_s: float = 1.5  # a candidate unseen this long is dropped (picked up, gone)
+    occluded_grace_s: float = 30.0  # ... unless something stands in front of it, then this long
+    absorb_s: float | None = 900.0  # static this long becomes background (None: never)
+    scene_change_frac: float = 0.3  # foreground over this fraction of the frame is a scene change ...
+    scene_change_s: float = 5.0  # ... and after this long the long-term background is relearned
+    max_dt_s: float = 1.0  # a longer gap between updates counts as this long (a stalled stream is not "static")
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("work_width", 32 <= self.work_width <= 1920, "32..1920"),
+            ("blur_px", self.blur_px >= 1 and self.blur_px % 2 == 1, "an odd number >= 1"),
+            ("long_tau_s", self.long_tau_s > 0, "> 0"),
+            ("short_tau_s", 0 < self.short_tau_s < self.long_tau_s, "> 0 and < long_tau_s"),
+            ("abs_tol", self.abs_tol > 0, "> 0"),
+            ("noise_k", self.noise_k >= 0, ">= 0"),
+            ("rel_tol", 0 <= self.rel_tol < 1, "0 <= rel_tol < 1"),
+            ("min_area_frac", 0 < self.min_area_frac < self.max_area_frac, "> 0 and < max_area_frac"),
+            ("max_area_frac", self.max_area_frac <= 1, "<= 1"),
+            ("person_pad", self.person_pad >= 0, ">= 0"),
+            ("person_memory_s", self.person_memory_s >= 0, ">= 0"),
+            ("person_reach", self.person_reach >= 0, ">= 0"),
+            ("suppress_overlap", 0 < self.suppress_overlap <= 1, "0 < suppress_overlap <= 1"),
+            ("confirm_s", self.confirm_s >= 0, ">= 0"),
+            ("grace_s", self.grace_s >= 0, ">= 0"),
+            ("occluded_grace_s", self.occluded_grace_s >= self.grace_s, ">= grace_s"),
+            ("absorb_s", self.absorb_s is None or self.absorb_s > 0, "> 0 or None"),
+            ("scene_change_frac", 0 < self.scene_change_frac <= 1, "0 < scene_change_frac <= 1"),
+            ("scene_change_s", self.scene_change_s > 0, "> 0"),
+            ("max_dt_s", self.max_dt_s > 0, "> 0"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ValueError(f"LeftObjectParams.{name} must be {expected}; got {getattr(self, name)!r}")
+
+
+@dataclass
+class _Track:
+    object_id: int
+    box: NDArray[np.float64]  # x1, y1, x2, y2 in work pixels
+    score: float
+    first_static_s: float
+    last_seen_s: float
+    parts: list[NDArray[np.float64]] = field(default_factory=list)  # components matched this update
+
+
+@dataclass
+class _Group:
+    """Static components taken for one object."""
+
+    box: NDArray[np.float64]  # x1, y1, x2, y2 in work pixels
+    weight: float  # score x area
+    area: int
+    labels: list[int]
+
+    def add(self, other: _Group) -> None:
+        self.box = np.concatenate([np.minimum(self.box[:2], other.box[:2]), np.maximum(self.box[2:], other.box[2:])])
+        self.weight += other.weight
+        self.area += other.area
+        self.labels += other.labels
+
+
+class LeftObjectDetector:
+    """Finds new static objects in one camera's frames; call :meth:`update` with every analysed frame."""
+
+    def __init__(
+        self,
+        frame_wh: tuple[int, int],
+        *,
+        static_s: float = 3.0,
+        ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None = None,
+        params: LeftObjectParams | None = None,
+    ) -> None:
+        """``frame_wh`` is the source frame size; ``ignore`` is a boolean (H, W) mask (True = ignored) or
+        polygons in source pixels; ``static_s`` is how long an object must stay still to be a candidate."""
+        w, h = frame_wh
+        if w < 16 or h < 16:
+            raise ValueError(f"frame_wh must be at least 16x16 pixels; got {w}x{h}")
+        if not static_s > 0:
+            raise ValueError(f"static_s must be > 0; got {static_s}")
+        self.params = params or LeftObjectParams()
+        self.static_s = float(static_s)
+        self.frame_wh = (int(w), int(h))
+        ww = min(self.params.work_width, w)
+        wh = max(8, round(h * ww / w))
+        self._work_wh = (ww, wh)
+        self._scale = np.array([w / ww, h / wh, w / ww, h / wh])
+        self._ignore = self._work_ignore(ignore)
+        self._valid = ~self._ignore
+        self._min_area = self.params.min_area_frac * ww * wh
+        self._max_area = self.params.max_area_frac * ww * wh
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        # State, set on the first update.
+        self._long: FloatImage | None = None
+        self._short: FloatImage = np.zeros((wh, ww), np.float32)
+        self._clock: FloatImage = np.zeros((wh, ww), np.float32)  # seconds static
+        self._known: BoolImage = np.zeros((wh, ww), np.bool_)  # long-term background seen without a person
+        self._changed: BoolImage = np.zeros((wh, ww), np.bool_)  # foreground in the previous update
+        self._sigma = 2.0
+        self._t_s: float | None = None
+        self._scene_change_s = 0.0
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._people: list[tuple[float, NDArray[np.float64]]] = []  # (time, box) of people seen, in work pixels
+
+    # ---- public -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the background and all candidates (e.g. after the camera was moved)."""
+        self._long = None
+        self._clock[:] = 0
+        self._known[:] = False
+        self._changed[:] = False
+        self._t_s = None
+        self._scene_change_s = 0.0
+        self._tracks = []
+        self._people = []
+
+    def update(self, bgr: NDArray[np.uint8], t_s: float, person_xyxy: NDArray[np.float32]) -> list[StaticCandidate]:
+        """Feed one frame at stream time ``t_s`` with the people seen in it (N, 4 xyxy, source pixels);
+        returns the current candidates, ordered by id."""
+        w, h = self.frame_wh
+        if bgr.ndim != 3 or bgr.shape[0] != h or bgr.shape[1] != w or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
+            raise ValueError(f"bgr must be a uint8 ({h}, {w}, 3) frame; got {bgr.dtype} {bgr.shape}")
+        people = np.asarray(person_xyxy, np.float64)
+        if people.size == 0:
+            people = np.zeros((0, 4))
+        if people.ndim != 2 or people.shape[1] != 4:
+            raise ValueError(f"person_xyxy must be (N, 4) x1, y1, x2, y2 source pixels; got shape {people.shape}")
+        if self._t_s is not None and t_s < self._t_s:
+            raise ValueError(f"t_s must not go backwards: got {t_s} after {self._t_s}")
+        dt = 0.0 if self._t_s is None else min(t_s - self._t_s, self.params.max_dt_s)
+        self._t_s = t_s
+
+        frame, saturated = self._prepare(bgr)
+        # A person detector misses a standing person now and then: a person who is not seen now stays
+        # where they were for a moment, unless someone is seen close by (they moved on).
+        now = people / self._scale
+        self._people = [
+            (t, b) for t, b in self._people if t_s - t <= self.params.person_memory_s and not _moved_on(b, now)
+        ] + [(t_s, b) for b in now]
+        people_w = np.array([b for _, b in self._people], np.float64).reshape(-1, 4)
+        body = self._box_mask(people_w, self.params.person_pad, self.params.person_pad)
+        if self._long is None:
+            self._long = frame.copy()
+            self._short = frame.copy()
+            self._known = ~body
+            return []
+        return self._step(frame, saturated, t_s, dt, people_w, body)
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _work_ignore(
+        self, ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None
+    ) -> BoolImage:
+        ww, wh = self._work_wh
+        w, h = self.frame_wh
+        if ignore is None:
+            return np.zeros((wh, ww), np.bool_)
+        if isinstance(ignore, np.ndarray) and ignore.dtype == np.bool_:
+            if ignore.shape != (h, w):
+                raise ValueError(f"ignore mask must have the frame's shape ({h}, {w}); got {ignore.shape}")
+            small = cv2.resize(ignore.astype(np.float32), (ww, wh), interpolation=cv2.INTER_AREA)
+            return np.asarray(small >= 0.5)
+        mask = np.zeros((wh, ww), np.uint8)
+        for poly in ignore:
+            pts = np.asarray(poly, np.float64)
+            if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
+                raise ValueError(f"each ignore polygon must be (N >= 3, 2) source pixels; got shape {pts.shape}")
+            cv2.fillPoly(mask, [np.round(pts / self._scale[:2]).astype(np.int32)], 1)
+        return mask.astype(np.bool_)
+
+    def _prepare(self, bgr: NDArray[np.uint8]) -> tuple[FloatImage, NDArray[np.uint8]]:
+        """The blurred grey work image, and where the unblurred one is saturated."""
+        ww, wh = self._work_wh
+        if bgr.shape[1] > 2 * ww:  # decimate first: a grey conversion at full size costs more than the rest
+            bgr = np.asarray(cv2.resize(bgr, (2 * ww, 2 * wh), interpolation=cv2.INTER_NEAREST), np.uint8)
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        small = cv2.resize(grey, self._work_wh, interpolation=cv2.INTER_AREA)
+        saturated = np.asarray(small >= _SATURATED, np.uint8)
+        k = self.params.blur_px
+        if k > 1:
+            small = cv2.GaussianBlur(small, (k, k), 0)
+        return np.asarray(small, np.float32), saturated
+
+    def _box_mask(self, boxes: NDArray[np.float64], pad_x: float, pad_y: float) -> BoolImage:
+        ww, wh = self._work_wh
+        mask = np.zeros((wh, ww), np.bool_)
+        for x1, y1, x2, y2 in boxes:
+            bw, bh = x2 - x1, y2 - y1
+            c0, c1 = max(0, int(x1 - pad_x * bw)), min(ww, int(np.ceil(x2 + pad_x * bw)))
+            r0, r1 = max(0, int(y1 - pad_y * bh)), min(wh, int(np.ceil(y2 + pad_y * bh)))
+            if c1 > c0 and r1 > r0:
+                mask[r0:r1, c0:c1] = True
+        return mask
+
+    def _step(
+        self,
+        frame: FloatImage,
+        saturated: NDArray[np.uint8],
+        t_s: float,
+        dt: float,
+        people_w: NDArray[np.float64],
+        body: BoolImage,
+    ) -> list[StaticCandidate]:
+        p = self.params
+        long = self._long
+        assert long is not None
+        # Where the sensor clips, now or in the reference, brightness says nothing about the scene; the blur
+        # spreads clipped pixels over the kernel, so the mask grows by as much.
+        clipped_u8 = saturated | np.asarray(long >= _SATURATED, np.uint8)
+        if p.blur_px > 1:
+            clipped_u8 = np.asarray(cv2.dilate(clipped_u8, np.ones((p.blur_px, p.blur_px), np.uint8)), np.uint8)
+        clipped = clipped_u8.astype(np.bool_)
+        usable = self._valid & ~body & self._known & ~clipped & (long > 4)
+        if np.count_nonzero(usable & ~self._changed) > _TONE_KEEP_FRAC * np.count_nonzero(usable):
+            usable &= ~self._changed  # what changed (objects, ghosts) must not bend the tone curve
+
+        # Global tone change against the long-term background (exposure, gamma, daylight) divides out.
+        grid = (slice(1, None, 3), slice(1, None, 3))  # a sample is enough for medians
+        sample = usable[grid]
+        inverse = _tone_inverse(frame[grid][sample], long[grid][sample])
+        norm = inverse[frame.astype(np.uint8)]
+
+        # Noise scale (robust sigma of the short-term residual), smoothed over time.
+        d_short = np.asarray(cv2.absdiff(norm, self._short), np.float32)
+        if np.count_nonzero(sample) > _TONE_MIN_SAMPLES:
+            sigma = 1.4826 * float(np.median(d_short[grid][sample]))
+            self._sigma += 0.1 * (sigma - self._sigma)
+        tol = np.float32(max(p.abs_tol, p.noise_k * self._sigma)) + np.float32(p.rel_tol) * long
+        d_long = np.asarray(cv2.absdiff(norm, long), np.float32)
+        fg_long = (d_long > tol) & self._valid & ~clipped
+        self._changed = fg_long
+        # Still means within the short-term range of a pixel's neighbours: a shaking camera moves edges.
+        fg_short = _range_diff(norm, self._short) > tol
+
+        # Scene change (camera moved, lights in part of the view): hold everything, then relearn.
+        fg_frac = int(np.count_nonzero(fg_long & ~body)) / max(1, int(np.count_nonzero(self._valid & ~body)))
+        self._scene_change_s = self._scene_change_s + dt if fg_frac > p.scene_change_frac else 0.0
+        if self._scene_change_s > p.scene_change_s:
+            self._long, self._short = norm.copy(), norm.copy()
+            self._clock[:] = 0
+            self._known = ~body
+            self._tracks = []
+            self._scene_change_s = 0.0
+            return []
+        scene_change = self._scene_change_s > 0
+
+        # The static clock: counts where new and still, resets quickly where the scene is back, holds
+        # under people and where something moves in front.
+        clock = self._clock
+        if not scene_change:
+            static_now = fg_long & ~fg_short & ~body
+            clock[static_now] += dt
+            back = ~fg_long & ~body & ~clipped
+            clock[back] = np.maximum(np.minimum(clock[back], self.static_s) - 2 * dt, 0)
+
+        # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.
+        a_short = 1.0 - np.exp(-dt / p.short_tau_s)
+        cv2.accumulateWeighted(norm, self._short, a_short)
+        if not scene_change:
+            a_long = 1.0 - np.exp(-dt / p.long_tau_s)
+            learn = (~fg_long & ~body & ~clipped).astype(np.uint8)
+            cv2.accumulateWeighted(norm, long, a_long, mask=learn)
+            first_seen = ~self._known & ~body
+            long[first_seen] = norm[first_seen]
+            self._known |= first_seen
+            if p.absorb_s is not None:
+                old = clock >= p.absorb_s
+                long[old] = norm[old]
+                clock[old] = 0
+
+        static = (clock >= self.static_s).astype(np.uint8)
+        comps: list[tuple[NDArray[np.float64], float]] = []
+        if cv2.countNonZero(static):
+            static = np.asarray(cv2.morphologyEx(static, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), np.uint8)
+            static = np.asarray(cv2.morphologyEx(static, cv2.MORPH_CLOSE, self._kernel), np.uint8)
+            comps, too_big = self._components(static, d_long, tol)
+            if too_big is not None:  # no object is that large: a change of the view or of local light
+                long[too_big] = norm[too_big]
+                clock[too_big] = 0
+        reach = self._box_mask(people_w, p.person_reach, p.person_pad)
+
+        def arrived(box: NDArray[np.float64]) -> bool:
+            """False for a ghost: the long-term background had an object here that has gone. It is
+            learned away at once (an object in the first frame, or one absorbed and then removed)."""
+            x1, y1, x2, y2 = (int(v) for v in box)
+            roi = (slice(max(0, y1 - 3), y2 + 3), slice(max(0, x1 - 3), x2 + 3))  # room for the outline
+            if not _is_ghost(static[roi], norm[roi], long[roi]):
+                return True
+            here = static[roi].astype(np.bool_)
+            long[roi][here] = norm[roi][here]
+            clock[roi][here] = 0
+            return False
+
+        return self._track(comps, t_s, reach, body | fg_long | clipped, arrived)
+
+    def _components(
+        self, static: NDArray[np.uint8], d_long: FloatImage, tol: FloatImage
+    ) -> tuple[list[tuple[NDArray[np.float64], float]], BoolImage | None]:
+        """Boxes (work pixels) and scores of static regions, parts of one object joined; and the pixels of
+        regions too large to be an object (None if there are none)."""
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+        if n <= 1:
+            return [], None
+        strength = np.minimum(d_long / (2 * tol), 1.0)
+        score = np.bincount(labels.ravel(), weights=strength.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
+        # Parts of one object split by a highlight or a fold: join components a few pixels apart.
+        groups: list[_Group] = []
+        for i in range(1, n):
+            x, y, bw, bh, area = (int(v) for v in stats[i])
+            part = _Group(np.array([x, y, x + bw, y + bh], np.float64), float(score[i]) * area, area, [i])
+            host = next((g for g in groups if _joins(part.box, g.box)), None)
+            if host is None:
+                groups.append(part)
+            else:
+                host.add(part)
+        comps, big = [], []
+        for g in groups:
+            box_area = (g.box[2] - g.box[0]) * (g.box[3] - g.box[1])
+            if max(g.area, box_area / 2) > self._max_area:
+                big += g.labels
+            elif g.area >= self._min_area:
+                comps.append((g.box, g.weight / g.area))
+        return comps, (np.isin(labels, big) if big else None)
+
+    def _track(
+        self,
+        comps: list[tuple[NDArray[np.float64], float]],
+        t_s: float,
+        reach: BoolImage,
+        hidden: BoolImage,
+        arrived: Callable[[NDArray[np.float64]], bool],
+    ) -> list[StaticCandidate]:
+        """Match components to candidates. ``hidden``: where a candidate may be but cannot be seen as static
+        (under a person, still foreground but not still, or clipped); there it is kept for longer."""
+        p = self.params
+        for tr in self._tracks:
+            tr.parts = []
+        for box, score in comps:
+            best, best_ov = None, 0.0
+            for tr in self._tracks:
+                ov = _overlap(box, tr.box)
+                young = t_s - tr.first_static_s <= _YOUNG_S
+                if ov < 0.5 and young and _joins(box, tr.box, _JOIN_YOUNG_FRAC):  # a part that came to rest later
+                    ov = 0.5
+                if ov > best_ov:
+                    best, best_ov = tr, ov
+            near_person = _fraction_in(box, reach) >= p.suppress_overlap
+            if best is not None and best_ov >= 0.5:
+                if not near_person:  # a person beside it may have added pixels: keep the object's box
+                    best.parts.append(box)
+                    best.score = score
+            elif not near_person and arrived(box):
+                self._tracks.append(_Track(self._next_id, box, score, t_s, t_s, [box]))
+                self._next_id += 1
+        alive = []
+        for tr in self._tracks:
+            if tr.parts:
+                tr.box = np.concatenate([np.min(tr.parts, axis=0)[:2], np.max(tr.parts, axis=0)[2:]])
+                tr.last_seen_s = t_s
+            covered = _fraction_in(tr.box, hidden) >= 0.3
+            grace = p.occluded_grace_s if covered else p.grace_s
+            if t_s - tr.last_seen_s <= grace:
+                alive.append(tr)
+        self._tracks = _merge(alive)
+        out = []
+        for tr in sorted(self._tracks, key=lambda tr: tr.object_id):
+            if tr.last_seen_s - tr.first_static_s >= p.confirm_s - 1e-6:
+                x1, y1, x2, y2 = (float(v) for v in tr.box * self._scale)
+                out.append(
+                    StaticCandidate(
+                        tr.object_id, (x1, y1, x2, y2), round(tr.score, 3), tr.first_static_s, tr.last_seen_s
+                    )
+                )
+        return out
+
+
+def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
+    """A 256-entry table that maps this frame's grey levels back to the long-term background's tone.
+
+    ``f``, ``b``: current and background values of a sample of pixels that should be background. The
+    median ratio f/b in each band of background intensity gives the tone curve T (background level ->
+    frame level), so a change of exposure, gain, offset or gamma is undone without assuming its form;
+    bands with few samples lean on a power law fitted to all bands. Medians ignore objects that cover less
+    than half of a band. The table is T's inverse, so contrast is kept where T only shifts levels."""
+    levels = np.arange(256, dtype=np.float64)
+    if f.size < _TONE_MIN_SAMPLES:
+        return levels.astype(np.float32)
+    ratio = np.clip(f / np.maximum(b, 1.0), 0.05, 19.9)
+    band = np.minimum(b.astype(np.int32) // _TONE_BAND, _TONE_BANDS - 1)
+    order = np.argsort(band.astype(np.float32) * 20 + ratio)  # sorted by band, then by ratio
+    counts = np.bincount(band, minlength=_TONE_BANDS)
+    starts = np.cumsum(counts) - counts
+    g_all = float(np.median(ratio))
+    med = np.where(counts > 0, ratio[order][np.minimum(starts + counts // 2, f.size - 1)], g_all)
+    centres = (np.arange(_TONE_BANDS) + 0.5) * _TONE_BAND
+    # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
+    prior = np.full(_TONE_BANDS, g_all)
+    used = counts > 0
+    if np.count_nonzero(used) >= 2:
+        x, y, wt = np.log(centres[used]), np.log(med[used] * centres[used]), np.sqrt(counts[used])
+        slope, offset = np.polyfit(x, y, 1, w=wt)
+        prior = np.exp(offset + (slope - 1) * np.log(centres))
+    gains = (counts * med + _TONE_PRIOR * prior) / (counts + _TONE_PRIOR)
+    curve = np.maximum.accumulate(np.interp(levels, centres, gains) * levels) + levels * 1e-6  # rising
+    return np.interp(levels, curve, levels).astype(np.float32)
+
+
+def _range_diff(img: FloatImage, ref: FloatImage) -> FloatImage:
+    """How far each pixel lies outside the range of ``ref`` in its 3x3 neighbourhood (0 inside it)."""
+    kernel = np.ones((3, 3), np.uint8)
+    above = img - np.asarray(cv2.dilate(ref, kernel), np.float32)
+    below = np.asarray(cv2.erode(ref, kernel), np.float32) - img
+    return np.asarray(np.maximum(np.maximum(above, below), 0), np.float32)
+
+
+def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage) -> bool:
+    """Whether the edges around a static region are the long-term background's rather than this frame's."""
+    if static.shape[0] < 3 or static.shape[1] < 3:
+        return False
+    ring = cv2.morphologyEx(static, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(np.bool_)
+    if not ring.any():
+        return False
+
+    def edges(img: FloatImage) -> float:
+        gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+        return float(np.mean(np.abs(gx[ring]) + np.abs(gy[ring])))
+
+    return edges(long) > _GHOST_EDGE_RATIO * edges(now)
+
+
+def _moved_on(old: NDArray[np.float64], now: NDArray[np.float64]) -> bool:
+    """Whether a person box seen now is close enough to ``old`` to be the same person, moved."""
+    if len(now) == 0:
+        return False
+    w, h = old[2] - old[0], old[3] - old[1]
+    dx = np.abs((now[:, 0] + now[:, 2]) / 2 - (old[0] + old[2]) / 2)
+    dy = np.abs((now[:, 1] + now[:, 3]) / 2 - (old[1] + old[3]) / 2)
+    return bool(np.any((dx <= 2 * w) & (dy <= 0.5 * h)))
+
+
+def _joins(a: NDArray[np.float64], b: NDArray[np.float64], frac: float = _JOIN_GAP_FRAC) -> bool:
+    """Two boxes (work pixels) are parts of one object when the gap between them is small against their size."""
+    gap = max(0.0, a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3])
+    size = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1])
+    return bool(gap <= max(_JOIN_GAP_PX, frac * size))
+
+
+def _overlap(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Intersection over the smaller box's area (1 when one box holds the other)."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(ix * iy / small) if small > 0 else 0.0
+
+
+def _fraction_in(box: NDArray[np.float64], mask: BoolImage) -> float:
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
+    roi = mask[max(0, y1) : max(0, y2), max(0, x1) : max(0, x2)]
+    return float(np.count_nonzero(roi)) / roi.size if roi.size else 0.0
+
+
+def _merge(tracks: list[_Track]) -> list[_Track]:
+    """Tracks whose boxes came to overlap mostly are one object: keep the older id, union the boxes."""
+    tracks = sorted(tracks, key=lambda tr: tr.object_id)
+    out: list[_Track] = []
+    for tr in tracks:
+        host = next((o for o in out if _overlap(o.box, tr.box) >= 0.6), None)
+        if host is None:
+            out.append(tr)
+        else:
+            host.box = np.concatenate([np.minimum(host.box[:2], tr.box[:2]), np.maximum(host.box[2:], tr.box[2:])])
+            host.last_seen_s = max(host.last_seen_s, tr.last_seen_s)
+    return out

@@ -1,0 +1,37 @@
+"""Motion gating: skip the model on frames where nothing moved and nothing is pending."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+GATE_WIDTH = 160  # motion is judged on a small grey copy of the frame
+
+
+class MotionGate:
+    """Compares each frame with the last one the model saw."""
+
+    def __init__(self, pixel_threshold: int = 18, area_fraction: float = 0.0015) -> None:
+        self.pixel_threshold = pixel_threshold
+        self.area_fraction = area_fraction
+        self._reference: NDArray[np.uint8] | None = None
+
+    @staticmethod
+    def _small(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        h, w = bgr.shape[:2]
+        small = cv2.resize(bgr, (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+        return np.asarray(cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0), np.uint8)
+
+    def moved(self, bgr: NDArray[np.uint8]) -> bool:
+        """Whether this frame differs from the reference; the reference becomes this frame when it does."""
+        small = self._small(bgr)
+        ref = self._reference
+        if ref is None or ref.shape != small.shape:
+            self._reference = small
+            return True
+        changed = np.count_nonzero(cv2.absdiff(small, ref) > self.pixel_threshold)
+        if changed > self.area_fraction * small.size:
+            self._reference = small
+            return True
+        return False

@@ -1,0 +1,167 @@
+"""One camera's analysis: frame + detections -> tracks and ground objects -> rule events.
+
+The model runs elsewhere (one `YoloDetector` serves every camera of a process); this class holds
+everything that belongs to a single camera: its zones, its person tracker, its ground objects,
+its left-object detector, its motion gate and its rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from config import CameraConfig, Schedule
+from detector.detections import Detections, Role
+from detector.leftobject import LeftObjectDetector
+from detector.motion import MotionGate
+from detector.objects import GroundObjectTracker
+from detector.rules.events import Event
+from detector.rules.littering import LitteringParams, LitteringRule
+from detector.rules.off_hours import OffHoursRule
+from detector.rules.overflow import OverflowParams, OverflowRule
+from detector.tracks import BinsOccupancy, Box, GroundObject, PersonTrack, Place, Tick
+from detector.yolo import PersonTracker
+from detector.zones import ZoneMap
+
+CARRY_OVERLAP = 0.5  # share of a garbage box inside a person's box (widened by CARRY_REACH) to be in their hands
+CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened by this share of its width each side
+CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
+OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
+
+
+@dataclass
+class CameraAnalyzer:
+    camera: CameraConfig
+    schedule: Schedule | None
+    analysis_fps: float
+    use_left_objects: bool = True
+    make_tracker: Callable[[float], PersonTracker] = PersonTracker
+    zones: ZoneMap | None = None
+    frames_seen: int = 0
+    frames_detected: int = 0
+    _gate: MotionGate = field(default_factory=MotionGate)
+    _objects: GroundObjectTracker = field(default_factory=GroundObjectTracker)
+    _left: LeftObjectDetector | None = None
+    _last: Detections = field(default_factory=Detections.empty)
+
+    def __post_init__(self) -> None:
+        r = self.camera.rules
+        self._tracker = self.make_tracker(self.analysis_fps)
+        self._littering = LitteringRule(self.camera.id, LitteringParams(dwell_s=r.dwell_s, owner_gone_s=r.owner_gone_s))
+        self._off_hours = OffHoursRule(self.camera.id, self.schedule)
+        self._overflow = OverflowRule(self.camera.id, OverflowParams(threshold=r.overflow_occupancy, dwell_s=r.dwell_s))
+        self._people_present = False
+
+    def needs_detection(self, bgr: NDArray[np.uint8]) -> bool:
+        """Motion gating: the model is skipped when nothing moved and nothing is pending."""
+        moved = self._gate.moved(bgr)
+        return moved or self._people_present or self._littering.pending
+
+    def process(
+        self, bgr: NDArray[np.uint8], t_s: float, wall: dt.datetime, detections: Detections | None
+    ) -> list[Event]:
+        """Advance this camera by one analysed frame; ``detections`` None = the model was skipped."""
+        h, w = bgr.shape[:2]
+        if self.zones is None or (self.zones.width, self.zones.height) != (w, h):
+            self.zones = ZoneMap.build(self.camera.zones, w, h)
+            if self.use_left_objects:
+                self._left = LeftObjectDetector((w, h), ignore=self.zones.ignored_mask)
+        self.frames_seen += 1
+        if detections is None:
+            detections = self._last
+        else:
+            self.frames_detected += 1
+            self._last = detections
+        zones = self.zones
+        people_det = detections.of_role(Role.PERSON)
+        garbage = detections.of_role(Role.GARBAGE)
+        tracked = self._tracker.update(people_det.xyxy, people_det.confidence)
+        self._people_present = bool(tracked)
+
+        carried_by: dict[int, Box] = {}
+        resting: list[int] = []
+        for gi, g in enumerate(garbage.xyxy):
+            owner = _holder(g, tracked)
+            if owner is None:
+                resting.append(gi)
+            else:
+                carried_by[owner] = (float(g[0]), float(g[1]), float(g[2]), float(g[3]))
+        people = []
+        for tid, box, score in tracked:
+            b: Box = (box[0], box[1], box[2], box[3])
+            place, zi = zones.place_of(b)
+            people.append(PersonTrack(tid, b, score, place, zi, carried_by.get(tid)))
+
+        boxes = [garbage.xyxy[resting]]
+        scores = [garbage.confidence[resting]]
+        if self._left is not None:
+            for c in self._left.update(bgr, t_s, people_det.xyxy):
+                boxes.append(np.asarray([c.xyxy], np.float32))
+                scores.append(np.asarray([c.score], np.float32))
+        objects = []
+        for oid, box, score in self._objects.update(np.concatenate(boxes), np.concatenate(scores), t_s):
+            place, zi = zones.place_of(box)
+            objects.append(GroundObject(oid, box, score, place, zi))
+
+        bins: list[Box] = [
+            (float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in detections.of_role(Role.BIN).xyxy
+        ]
+        tick = Tick(t_s, wall, tuple(people), tuple(objects), self._occupancy(objects, bins))
+        return self._littering.update(tick) + self._off_hours.update(tick) + self._overflow.update(tick)
+
+    def _occupancy(self, objects: list[GroundObject], bins: list[Box]) -> tuple[BinsOccupancy, ...]:
+        """Per bins zone, the fullest bin: garbage at rest on and around one bin, as a share of that bin's area.
+
+        A zone often holds a whole row of bins; one overflowing bin must count however wide the zone
+        is. Around a bin means its box widened by half its width each side, raised by 60 % of its
+        height (a heap on the lid) and lowered by 30 % (the ground in front). Without a detected bin
+        the share is of the whole zone.
+        """
+        zones = self.zones
+        assert zones is not None
+        out = []
+        for zi in range(len(zones.bins_polygons)):
+            mine = [o for o in objects if o.place is Place.BINS and o.zone_index == zi]
+            if not mine:
+                out.append(BinsOccupancy(zi, 0.0, None))
+                continue
+            cover = np.zeros((zones.height // OCCUPANCY_SCALE + 1, zones.width // OCCUPANCY_SCALE + 1), np.bool_)
+            for o in mine:
+                c1, r1, c2, r2 = (int(v / OCCUPANCY_SCALE) for v in o.xyxy)
+                cover[r1 : r2 + 1, c1 : c2 + 1] = True
+            fraction = 0.0
+            in_zone = [box for box in bins if zones.place_of(box) == (Place.BINS, zi)]
+            for x1, y1, x2, y2 in in_zone:
+                w, h = x2 - x1, y2 - y1
+                around = cover[
+                    max(0, int((y1 - 0.6 * h) / OCCUPANCY_SCALE)) : int((y2 + 0.3 * h) / OCCUPANCY_SCALE) + 1,
+                    max(0, int((x1 - 0.5 * w) / OCCUPANCY_SCALE)) : int((x2 + 0.5 * w) / OCCUPANCY_SCALE) + 1,
+                ]
+                fraction = max(fraction, np.count_nonzero(around) * OCCUPANCY_SCALE**2 / max(1.0, w * h))
+            if not in_zone:
+                zone = zones.bins_mask(zi)[::OCCUPANCY_SCALE, ::OCCUPANCY_SCALE]
+                fraction = float(np.count_nonzero(cover[: zone.shape[0], : zone.shape[1]] & zone)) / max(
+                    1, int(zone.sum())
+                )
+            union = (
+                min(o.xyxy[0] for o in mine), min(o.xyxy[1] for o in mine),
+                max(o.xyxy[2] for o in mine), max(o.xyxy[3] for o in mine),
+            )  # fmt: skip
+            out.append(BinsOccupancy(zi, min(1.0, fraction), union))
+        return tuple(out)
+
+
+def _holder(g: NDArray[np.float32], people: list[tuple[int, tuple[float, ...], float]]) -> int | None:
+    """The track holding garbage box ``g``, if any: mostly inside the person's box and lifted off the ground."""
+    area = max(1e-6, float((g[2] - g[0]) * (g[3] - g[1])))
+    for tid, p, _ in people:
+        reach = CARRY_REACH * (p[2] - p[0])
+        ix = max(0.0, min(g[2], p[2] + reach) - max(g[0], p[0] - reach))
+        iy = max(0.0, min(g[3], p[3]) - max(g[1], p[1]))
+        if ix * iy / area >= CARRY_OVERLAP and g[3] < p[3] - CARRY_LIFT * (p[3] - p[1]):
+            return tid
+    return None
