@@ -85,7 +85,9 @@ def eval_file(root: Path, relative: str) -> Path:
 
 def binwatch(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the `binwatch` command line in a fresh interpreter, as a user would."""
-    full_env = {**os.environ, **(env or {})}
+    # YOLO_* variables in this process were set by binwatch's own in-process imports; a user's shell has none.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
+    full_env = {**inherited, **(env or {})}
     run = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, env=full_env)
     if check and run.returncode != 0:
         raise AssertionError(f"binwatch {' '.join(args)} exited {run.returncode}:\n{run.stderr[-3000:]}")
