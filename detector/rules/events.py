@@ -36,6 +36,17 @@ class Event:
     owner_track: int | None = None
     object_id: int | None = None
 
+    @classmethod
+    def started(
+        cls, camera_id: str, kind: EventKind, t_s: float, wall: dt.datetime, t_start_s: float, bbox: Box,
+        score: float, zone: str, owner_track: int | None = None, object_id: int | None = None, key: int | None = None,
+    ) -> Event:  # fmt: skip
+        """A new event at confirmation; ``key`` (default: the object) makes its id unique within the camera."""
+        return cls(
+            event_id(camera_id, kind, t_start_s, key if key is not None else object_id), camera_id, kind,
+            EventState.START, t_s, t_start_s, wall, bbox, score, zone, owner_track, object_id,
+        )  # fmt: skip
+
 
 def event_id(camera_id: str, kind: EventKind, t_start_s: float, object_id: int | None) -> str:
     """Stable, filesystem-safe id: camera, kind, start time in ms and the object."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from detector.rules.events import Event, EventKind, EventState, event_id
+from detector.rules.events import Event, EventKind, EventState
 from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, foot, iou
 
 MOVED_IOU = 0.6  # below this overlap with where it came to rest, an object has moved (rest restarts)
@@ -143,19 +143,9 @@ class LitteringRule:
             ):
                 c.event = other.event
                 return []
-        ev = Event(
-            event_id=event_id(self.camera_id, EventKind.LITTERING, c.rest_since, c.obj.object_id),
-            camera_id=self.camera_id,
-            kind=EventKind.LITTERING,
-            state=EventState.START,
-            t_s=tick.t_s,
-            t_start_s=c.rest_since,
-            wall=tick.wall,
-            bbox=c.obj.xyxy,
-            score=c.obj.score,
-            zone=zone,
-            owner_track=c.owner,
-            object_id=c.obj.object_id,
-        )
+        ev = Event.started(
+            self.camera_id, EventKind.LITTERING, tick.t_s, tick.wall, c.rest_since, c.obj.xyxy, c.obj.score, zone,
+            owner_track=c.owner, object_id=c.obj.object_id,
+        )  # fmt: skip
         c.event, c.last_announced = ev, tick.t_s
         return [ev]

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from config import Schedule
-from detector.rules.events import Event, EventKind, EventState, event_id
+from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
 from detector.tracks import Box, Place, Tick, foot
 
@@ -109,18 +109,9 @@ class OffHoursRule:
             ev, _ = self._open[zone]
             self._open[zone] = (ev, tick.t_s)
             return [replace(ev, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=box, owner_track=track_id)]
-        ev = Event(
-            event_id=event_id(self.camera_id, EventKind.OFF_HOURS, t_deposit, track_id),
-            camera_id=self.camera_id,
-            kind=EventKind.OFF_HOURS,
-            state=EventState.START,
-            t_s=tick.t_s,
-            t_start_s=t_deposit,
-            wall=tick.wall,
-            bbox=box,
-            score=1.0,
-            zone=f"bins[{zone}]",
-            owner_track=track_id,
-        )
+        ev = Event.started(
+            self.camera_id, EventKind.OFF_HOURS, tick.t_s, tick.wall, t_deposit, box, 1.0, f"bins[{zone}]",
+            owner_track=track_id, key=track_id,
+        )  # fmt: skip
         self._open[zone] = (ev, tick.t_s)
         return [ev]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from detector.rules.events import Event, EventKind, EventState, event_id
+from detector.rules.events import Event, EventKind, EventState
 from detector.tracks import Tick
 
 
@@ -42,18 +42,10 @@ class OverflowRule:
                 z.below_since = None
                 z.above_since = tick.t_s if z.above_since is None else z.above_since
                 if z.event is None and tick.t_s - z.above_since >= p.dwell_s and occ.garbage_xyxy is not None:
-                    z.event = Event(
-                        event_id=event_id(self.camera_id, EventKind.OVERFLOW, z.above_since, occ.zone_index),
-                        camera_id=self.camera_id,
-                        kind=EventKind.OVERFLOW,
-                        state=EventState.START,
-                        t_s=tick.t_s,
-                        t_start_s=z.above_since,
-                        wall=tick.wall,
-                        bbox=occ.garbage_xyxy,
-                        score=min(1.0, occ.fraction / p.threshold / 2),
-                        zone=f"bins[{occ.zone_index}]",
-                    )
+                    z.event = Event.started(
+                        self.camera_id, EventKind.OVERFLOW, tick.t_s, tick.wall, z.above_since, occ.garbage_xyxy,
+                        min(1.0, occ.fraction / p.threshold / 2), f"bins[{occ.zone_index}]", key=occ.zone_index,
+                    )  # fmt: skip
                     z.last_announced = tick.t_s
                     out.append(z.event)
                 elif z.event is not None and tick.t_s - z.last_announced >= p.update_every_s:
