@@ -51,3 +51,14 @@ def test_missing_or_wrong_model_file_is_a_clear_error(tmp_path) -> None:  # type
     broken.write_bytes(b"\x00" * 100)
     with pytest.raises(DetectorError, match="cannot load model"):
         load_model(broken)
+
+
+def test_detect_command_prints_a_line_per_second(render) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import binwatch
+
+    clip, truth = render("littering", UNUSED_SEEDS[0])
+    run = binwatch("detect", str(clip / "video.mp4"), "--fps", "1", check=True)
+    rows = run.stdout.splitlines()[2:]
+    assert len(rows) == int(truth["duration_s"])
+    t_after = int(truth["events"][0]["t_leave_s"]) + 3
+    assert int(rows[t_after].split()[2]) >= 1, "garbage counted once the bag lies there"
