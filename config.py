@@ -100,12 +100,24 @@ class RuleParams(_Model):
 class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
-    source: str = Field(min_length=1, description="Video URL (rtsp://, http(s)://, file path or device).")
+    source: str = Field(
+        min_length=1,
+        description="Video URL (rtsp://, http(s)://, file path, device, or sim:SCENARIO?seed=N for a demo).",
+    )
     sub_source: str | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
     analysis_fps: float = Field(default=5.0, gt=0.0, le=30.0, description="Frames per second sent to analysis.")
     zones: Zones = Field(default_factory=Zones)
     schedule: Schedule | None = Field(default=None, description="Drop-off windows; None = no time restriction.")
     rules: RuleParams = Field(default_factory=RuleParams)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, v: str) -> str:
+        if v.startswith("sim:"):  # a generated demo camera: the scenario and its parameters must parse
+            from sim.source import parse_sim_source
+
+            parse_sim_source(v)
+        return v
 
 
 class PointConfig(_Model):

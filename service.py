@@ -182,6 +182,15 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from detector.yolo import export_openvino
+
+    t0 = time.monotonic()
+    out = export_openvino(args.model, args.imgsz)
+    print(f"wrote {out} in {time.monotonic() - t0:.1f} s; use it with --model {out}")
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a city or single-camera config; print every error with its YAML path and line."""
     from config import ConfigError, load_camera_config, load_city_config, read_yaml, redact_url
@@ -313,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fps", type=float, default=1.0)
     v.add_argument("--imgsz", type=int, default=320)
     v.set_defaults(func=cmd_detect)
+
+    x = sub.add_parser(
+        "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"
+    )
+    x.add_argument("model", type=Path)
+    x.add_argument("--imgsz", type=int, default=320)
+    x.set_defaults(func=cmd_export)
     return p
 
 

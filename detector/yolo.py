@@ -80,6 +80,18 @@ def load_model(path: Path, task: str = "detect") -> Any:
         raise DetectorError(f"cannot load model {path}: {type(e).__name__}: {e}") from e
 
 
+def export_openvino(model_path: Path, imgsz: int = 320) -> Path:
+    """Convert a .pt model to OpenVINO IR (FP32, dynamic batch) beside it; returns the model directory."""
+    if model_path.suffix != ".pt":
+        raise DetectorError(f"can only export a .pt model to OpenVINO; got {model_path}")
+    model = load_model(model_path)
+    try:
+        out = model.export(format="openvino", imgsz=imgsz, dynamic=True, half=False, verbose=False)
+    except Exception as e:  # missing openvino package, unsupported layer, full disk...
+        raise DetectorError(f"OpenVINO export of {model_path} failed: {type(e).__name__}: {e}") from e
+    return Path(out)
+
+
 @dataclass(frozen=True)
 class RoleMap:
     """Maps the model's class indices to roles; classes without a role are dropped."""
