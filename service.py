@@ -14,8 +14,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from alerts.evidence import FileEvidence
+    from config import CameraConfig
 
 
 class _Progress:
@@ -130,7 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             scores[light] = validate(out, sub, args.imgsz, work)
             val_images[light] = n
         frame, _ = SimScene(SimSpec(Scenario.LITTERING, seed=7, width=1280, height=720)).renderer.render(15.0, 0)
-        speed = {s: inference_ms(out, frame, s) for s in (320, 640)}
+        speed = {s: inference_ms(out, frame, s) for s in (320, 480, 640)}
     train_cmd = "binwatch train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     base_card = Path(args.base).with_suffix(".md")
     base_recipe = _recipe(base_card.read_text()) if args.base.endswith(".pt") and base_card.exists() else []
@@ -236,7 +241,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     fps = args.fps or camera.analysis_fps
     model = args.model or BUNDLED_MODEL
     detector = YoloDetector(model, imgsz=args.imgsz)
-    result = analyze_file(video, camera, detector, start, fps, use_left_objects=not args.no_left_objects)
+    evidence = _file_evidence(video, camera, model, args.out, start) if args.evidence else None
+    result = analyze_file(
+        video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence
+    )
     extra = {
         "video": str(video),
         "camera_id": camera.id,
@@ -250,7 +258,70 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{video}: {result.frames_analysed} frames analysed ({result.frames_detected} through the model) "
         f"in {result.wall_s:.1f} s; {n} events -> {args.out}/events.jsonl"
     )
-    return 0
+    if evidence is None:
+        return 0
+    failed = 0
+    for rec in evidence.finish():
+        if isinstance(rec, Exception):
+            failed += 1
+            print(f"error: {rec}", file=sys.stderr)
+        else:
+            cost = ", ".join(f"{k} {v:.0f} ms" for k, v in rec.write_ms.items())
+            print(f"  evidence {rec.directory} ({cost})")
+    evidence.worker.close()
+    return 1 if failed else 0
+
+
+def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
+    from alerts.digests import digest_file
+    from alerts.evidence import EvidenceContext, EvidenceStore, EvidenceWorker, FileEvidence
+    from detector.yolo import software_versions
+
+    store = EvidenceStore(out)
+    for note in store.recover():
+        print(f"  {note}")
+    context = EvidenceContext(
+        camera_id=camera.id,
+        camera_name=camera.name,
+        clock_source=f"file {video.name}: stream time + start {start.isoformat()}",
+        software={"binwatch": _version(), **software_versions()},
+        model={"file": model.name, "sha256": digest_file(model).sha256 if model.is_file() else "(directory)"},
+        rules={
+            **{k: float(v) for k, v in camera.rules.model_dump().items()},
+            "pre_s": store.settings.pre_s,
+            "post_s": store.settings.post_s,
+        },
+    )
+    return FileEvidence(video, EvidenceWorker(store), context)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("binwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from alerts.evidence import EvidenceStore
+
+    data: Path = args.data
+    if not (data / "evidence").is_dir() and not (data / "ledger.jsonl").exists():
+        print(f"error: {data} holds no evidence (expected {data}/evidence/ and {data}/ledger.jsonl)", file=sys.stderr)
+        return 2
+    if not args.all and not args.event_ids:
+        print("error: name one or more EVENT_IDs, or --all", file=sys.stderr)
+        return 2
+    store = EvidenceStore(data)
+    problems, checked = store.verify(None if args.all else args.event_ids)
+    events = store.event_ids() if args.all else args.event_ids
+    for p in problems:
+        print(f"FAIL {p}")
+    status = "OK" if not problems else f"{len(problems)} problem(s)"
+    print(f"{status}: {len(events)} event(s), {checked} file(s) re-hashed (SHA-256 and SM3), ledger chain checked")
+    return 0 if not problems else 1
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -289,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", type=Path, required=True, help="data.yaml from sim-dataset")
     t.add_argument("--out", type=Path, required=True, help="models/NAME.pt")
     t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--imgsz", type=int, choices=[320, 640], default=320)
+    t.add_argument("--imgsz", type=int, choices=[320, 480, 640], default=320)
     t.add_argument("--base", default="yolo11n.yaml", help="model YAML (from scratch) or a local .pt")
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--seed", type=int, default=0)
@@ -304,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, default=Path("out/analyze"))
     a.add_argument("--imgsz", type=int, default=320)
     a.add_argument("--no-left-objects", action="store_true", help="use model detections of garbage only")
+    a.add_argument(
+        "--evidence", action="store_true", help="write evidence and the custody ledger for each event under --out"
+    )
     a.set_defaults(func=cmd_analyze)
 
     e = sub.add_parser("eval", help="precision, recall and F1 per kind of events against a truth.json")
@@ -322,6 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fps", type=float, default=1.0)
     v.add_argument("--imgsz", type=int, default=320)
     v.set_defaults(func=cmd_detect)
+
+    r = sub.add_parser("verify", help="re-hash evidence files and the custody ledger; exit 0 only if intact")
+    r.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    r.add_argument("--all", action="store_true", help="every event of the data directory")
+    r.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
+    r.set_defaults(func=cmd_verify)
 
     x = sub.add_parser(
         "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,10 +50,14 @@ def event_record(e: Event) -> dict[str, object]:
     }
 
 
+AfterFrame = Callable[[CameraAnalyzer, float, list[Event]], None]
+
+
 def analyze_file(
     video: Path, camera: CameraConfig, detector: YoloDetector, start: dt.datetime, fps: float,
-    use_left_objects: bool = True,
+    use_left_objects: bool = True, after_frame: AfterFrame | None = None,
 ) -> AnalyzeResult:  # fmt: skip
+    """Analyse every frame of ``video`` at ``fps``; ``after_frame`` sees each frame's new events (evidence hooks in)."""
     analyzer = CameraAnalyzer(camera, camera.schedule, fps, use_left_objects=use_left_objects)
     events: list[Event] = []
     t0 = time.perf_counter()
@@ -64,7 +69,10 @@ def analyze_file(
         dets = iter(detector.detect([f.bgr for f, n in zip(batch, need, strict=True) if n]))
         for f, n in zip(batch, need, strict=True):
             wall = start + dt.timedelta(seconds=f.t_s)
-            events.extend(analyzer.process(f.bgr, f.t_s, wall, next(dets) if n else None))
+            new = analyzer.process(f.bgr, f.t_s, wall, next(dets) if n else None)
+            events.extend(new)
+            if after_frame is not None:
+                after_frame(analyzer, f.t_s, new)
         batch.clear()
 
     for frame in frames:

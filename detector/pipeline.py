@@ -8,6 +8,7 @@ its left-object detector, its motion gate and its rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ CARRY_OVERLAP = 0.5  # share of a garbage box inside a person's box (widened by 
 CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened by this share of its width each side
 CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
 OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
+HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated evidence
 
 
 @dataclass
@@ -55,6 +57,7 @@ class CameraAnalyzer:
         self._off_hours = OffHoursRule(self.camera.id, self.schedule)
         self._overflow = OverflowRule(self.camera.id, OverflowParams(threshold=r.overflow_occupancy, dwell_s=r.dwell_s))
         self._people_present = False
+        self.history: deque[Tick] = deque(maxlen=max(1, round(HISTORY_S * self.analysis_fps)))
 
     def needs_detection(self, bgr: NDArray[np.uint8]) -> bool:
         """Motion gating: the model is skipped when nothing moved and nothing is pending."""
@@ -111,6 +114,7 @@ class CameraAnalyzer:
             (float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in detections.of_role(Role.BIN).xyxy
         ]
         tick = Tick(t_s, wall, tuple(people), tuple(objects), self._occupancy(objects, bins))
+        self.history.append(tick)
         return self._littering.update(tick) + self._off_hours.update(tick) + self._overflow.update(tick)
 
     def _occupancy(self, objects: list[GroundObject], bins: list[Box]) -> tuple[BinsOccupancy, ...]:

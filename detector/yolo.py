@@ -186,6 +186,8 @@ def train(
         pretrained=False,
         verbose=True,
         cache="ram",
+        # A fine-tune must not start with Ultralytics' warm-up bias learning rate of 0.1: it wrecks trained weights.
+        **({"warmup_epochs": 1.0, "warmup_bias_lr": 0.0} if base.endswith(".pt") else {}),
     )
     seconds = time.monotonic() - t0
     weights = work_dir / "train" / "weights"

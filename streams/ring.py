@@ -272,3 +272,32 @@ def remux_to_mp4(packets: Sequence[EncodedPacket], codec_params: CodecParams, pa
     except av.FFmpegError as e:
         raise StreamError(f"writing {len(packets)} packets to {path} failed: {e}") from e
     return len(packets)
+
+
+def read_file_packets(path: Path, t_from: float, t_to: float) -> tuple[CodecParams, list[EncodedPacket]]:
+    """A recorded file's own packets covering [t_from, t_to] (stream seconds), starting at a keyframe.
+
+    The file analogue of :meth:`PacketRing.snapshot`: evidence from an analysed file is cut from
+    the file's bitstream exactly as a live camera's is cut from its ring.
+    """
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise StreamError(f"cannot open video {path}: {e}") from e
+    with container:
+        if not container.streams.video:
+            raise StreamError(f"{path} has no video stream")
+        stream = container.streams.video[0]
+        params = CodecParams.from_stream(stream)
+        ring = PacketRing(buffer_s=max(1.0, t_to - t_from) + 3600.0)
+        ring.set_codec_params(params)
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            t = float(packet.pts * params.time_base)
+            if t > t_to + 1.0:  # past the window, allowing for B-frame reordering
+                break
+            if packet.is_keyframe and t <= t_from:
+                ring.clear()  # only the last keyframe at or before t_from is needed
+            ring.push(EncodedPacket(bytes(packet), packet.pts, packet.dts, params.time_base, packet.is_keyframe, t))
+    return params, ring.snapshot(t_from, t_to)

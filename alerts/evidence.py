@@ -1,0 +1,466 @@
+"""Evidence for one event: original clip (stream copy), annotated copy, snapshots, manifest, custody.
+
+Layout under the data directory::
+
+    evidence/<event_id>/original.mp4             the camera's own packets, remuxed (no re-encoding)
+    evidence/<event_id>/annotated.mp4            H.264 copy with zones, boxes, track ids, time overlay
+    evidence/<event_id>/snapshot.jpg             the frame at confirmation, as decoded
+    evidence/<event_id>/snapshot-annotated.jpg
+    evidence/<event_id>/manifest.json            what, where, when, how measured; size, SHA-256, SM3 per file
+    ledger.jsonl                                 the custody ledger (alerts/ledger.py)
+
+An event's files are written into ``evidence/.<event_id>.partial/``, each fsynced, the manifest
+last; the directory is then renamed into place and only then is the creation written to the
+ledger. A crash at any point leaves either a ``.partial`` directory (removed by :meth:`recover`) or
+complete evidence; complete evidence without its ledger entry is entered as ``recovered``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import av
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from alerts.digests import FileDigest, digest_file
+from alerts.ledger import CustodyLedger, LedgerAction
+from detector.rules.events import Event
+from detector.tracks import Tick
+from detector.zones import ZoneMap
+from streams.ring import CodecParams, EncodedPacket, remux_to_mp4
+from streams.writer import H264Writer
+
+log = logging.getLogger("binwatch.evidence")
+
+MANIFEST = "manifest.json"
+FILES = ("original.mp4", "annotated.mp4", "snapshot.jpg", "snapshot-annotated.jpg")
+MANIFEST_VERSION = 1
+
+
+class EvidenceError(RuntimeError):
+    """Evidence cannot be written (no packets for the window, disk full, undecodable clip)."""
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    pre_s: float = 10.0  # before the garbage came to rest / was deposited
+    post_s: float = 10.0  # after confirmation
+
+    def window(self, event: Event) -> tuple[float, float]:
+        return max(0.0, event.t_start_s - self.pre_s), event.t_s + self.post_s
+
+
+@dataclass(frozen=True)
+class EvidenceContext:
+    """Who and where, for the manifest: taken from the config and the running software."""
+
+    camera_id: str
+    camera_name: str = ""
+    community_id: str = ""
+    community_name: str = ""
+    point_id: str = ""
+    point_name: str = ""
+    address: str = ""
+    timezone: str = "Asia/Shanghai"
+    clock_source: str = "wall clock of the analysing host"
+    software: dict[str, str] = field(default_factory=dict)
+    model: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    event: Event
+    context: EvidenceContext
+    codec: CodecParams
+    packets: Sequence[EncodedPacket]
+    ticks: Sequence[Tick]  # analysed ticks of the window, for the annotated copy
+    zones: ZoneMap | None
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    event_id: str
+    directory: Path
+    files: dict[str, FileDigest]
+    write_ms: dict[str, float]  # per step, for the cost report
+
+
+@dataclass(frozen=True)
+class Problem:
+    event_id: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.what}"
+
+
+class EvidenceStore:
+    """Writes, recovers and verifies the evidence of a data directory."""
+
+    def __init__(self, data_dir: Path, settings: EvidenceSettings | None = None) -> None:
+        self.data_dir = data_dir
+        self.root = data_dir / "evidence"
+        self.settings = settings or EvidenceSettings()
+        self.ledger = CustodyLedger(data_dir / "ledger.jsonl")
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def directory(self, event_id: str) -> Path:
+        return self.root / event_id
+
+    def complete(self, event_id: str) -> bool:
+        return (self.directory(event_id) / MANIFEST).is_file()
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    def write(self, req: EvidenceRequest, actor: str = "binwatch") -> EvidenceRecord:
+        """Write one event's evidence; the same event twice is stored once (the first record stands)."""
+        ev = req.event
+        final = self.directory(ev.event_id)
+        if self.complete(ev.event_id):
+            return self._record(ev.event_id, {})
+        partial = self.root / f".{ev.event_id}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        ms: dict[str, float] = {}
+        try:
+            t0 = time.perf_counter()
+            remux_to_mp4(req.packets, req.codec, partial / "original.mp4")
+            ms["original_clip"] = (time.perf_counter() - t0) * 1000
+            t0 = time.perf_counter()
+            snap, snap_annotated = _annotated_copy(req, partial / "original.mp4", partial / "annotated.mp4")
+            ms["annotated_clip"] = (time.perf_counter() - t0) * 1000
+            _write_jpeg(partial / "snapshot.jpg", snap)
+            _write_jpeg(partial / "snapshot-annotated.jpg", snap_annotated)
+            t0 = time.perf_counter()
+            digests = {}
+            for name in FILES:
+                _fsync(partial / name)
+                digests[name] = digest_file(partial / name)
+            ms["hashing"] = (time.perf_counter() - t0) * 1000
+            manifest = _manifest(req, digests, self.settings)
+            _atomic_write(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            _fsync_dir(partial)
+            os.rename(partial, final)
+            _fsync_dir(self.root)
+        except (OSError, av.FFmpegError, ValueError, RuntimeError) as e:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise EvidenceError(f"evidence for {ev.event_id} could not be written: {type(e).__name__}: {e}") from e
+        self.ledger.append(
+            ev.event_id, LedgerAction.CREATED, actor,
+            {"manifest_sha256": digest_file(final / MANIFEST).sha256, "files": len(digests)},
+        )  # fmt: skip
+        return EvidenceRecord(ev.event_id, final, digests, ms)
+
+    def _record(self, event_id: str, ms: dict[str, float]) -> EvidenceRecord:
+        manifest = json.loads((self.directory(event_id) / MANIFEST).read_text(encoding="utf-8"))
+        files = {n: FileDigest(int(f["size"]), f["sha256"], f["sm3"]) for n, f in manifest["files"].items()}
+        return EvidenceRecord(event_id, self.directory(event_id), files, ms)
+
+    def recover(self) -> list[str]:
+        """At start-up: drop half-written evidence; enter complete evidence missing from the ledger."""
+        notes = []
+        for partial in self.root.glob(".*.partial"):
+            shutil.rmtree(partial, ignore_errors=True)
+            notes.append(f"removed unfinished evidence {partial.name}")
+        created = {
+            e.event_id for e in self.ledger.entries() if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED)
+        }
+        for d in sorted(self.root.iterdir()):
+            if d.is_dir() and not d.name.startswith(".") and d.name not in created and (d / MANIFEST).is_file():
+                self.ledger.append(
+                    d.name, LedgerAction.RECOVERED, "binwatch", {"manifest_sha256": digest_file(d / MANIFEST).sha256}
+                )
+                notes.append(f"entered complete evidence {d.name} in the ledger")
+        return notes
+
+    # ---- verifying -------------------------------------------------------------------------------
+
+    def event_ids(self) -> list[str]:
+        on_disk = {d.name for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")}
+        in_ledger = {
+            e.event_id for e in self.ledger.entries() if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED)
+        }
+        return sorted(on_disk | in_ledger)
+
+    def verify(self, event_ids: Sequence[str] | None = None) -> tuple[list[Problem], int]:
+        """(problems, files checked): every file re-hashed against its manifest, every manifest against the ledger."""
+        problems = [Problem("ledger", p) for p in self.ledger.verify()]
+        created: dict[str, str] = {}
+        for e in self.ledger.entries():
+            if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED):
+                created[e.event_id] = str(e.detail.get("manifest_sha256", ""))
+            elif e.action is LedgerAction.DELETED:
+                created.pop(e.event_id, None)
+        checked = 0
+        for eid in event_ids if event_ids is not None else self.event_ids():
+            d = self.directory(eid)
+            if not d.is_dir():
+                if eid in created:
+                    problems.append(Problem(eid, "evidence directory removed"))
+                else:
+                    problems.append(Problem(eid, "no such evidence"))
+                continue
+            if not (d / MANIFEST).is_file():
+                problems.append(Problem(eid, f"{MANIFEST} removed"))
+                continue
+            if eid not in created:
+                problems.append(Problem(eid, "evidence not in the custody ledger (inserted)"))
+            elif digest_file(d / MANIFEST).sha256 != created[eid]:
+                problems.append(Problem(eid, f"{MANIFEST} altered (its SHA-256 differs from the ledger's)"))
+            try:
+                manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
+                listed: dict[str, dict[str, Any]] = dict(manifest["files"])
+            except (ValueError, KeyError, TypeError) as e:
+                problems.append(Problem(eid, f"{MANIFEST} unreadable: {e}"))
+                continue
+            for name, want in sorted(listed.items()):
+                f = d / name
+                if not f.is_file():
+                    problems.append(Problem(eid, f"{name} removed"))
+                    continue
+                got = digest_file(f)
+                checked += 1
+                if got.size != want.get("size") or got.sha256 != want.get("sha256") or got.sm3 != want.get("sm3"):
+                    problems.append(Problem(eid, f"{name} altered (size/SHA-256/SM3 differ from the manifest)"))
+            for extra in sorted(p.name for p in d.iterdir() if p.name != MANIFEST and p.name not in listed):
+                problems.append(Problem(eid, f"{extra} inserted (not in the manifest)"))
+        return problems, checked
+
+
+class EvidenceWorker:
+    """Writes evidence on its own thread, off every camera's frame path; `submit` never blocks."""
+
+    def __init__(self, store: EvidenceStore) -> None:
+        self.store = store
+        self._queue: queue.Queue[tuple[EvidenceRequest, Future[EvidenceRecord]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="binwatch-evidence", daemon=True)
+        self._thread.start()
+
+    def submit(self, req: EvidenceRequest) -> Future[EvidenceRecord]:
+        fut: Future[EvidenceRecord] = Future()
+        self._queue.put((req, fut))
+        return fut
+
+    def close(self) -> None:
+        """Finish what was submitted, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            req, fut = item
+            try:
+                fut.set_result(self.store.write(req))
+            except EvidenceError as e:
+                log.error("[%s] %s", req.event.camera_id, e)
+                fut.set_exception(e)
+
+
+# ---- pieces --------------------------------------------------------------------------------------
+
+
+def _manifest(req: EvidenceRequest, digests: dict[str, FileDigest], settings: EvidenceSettings) -> dict[str, Any]:
+    ev, ctx = req.event, req.context
+    tz = ZoneInfo(ctx.timezone)
+    t_from, t_to = req.packets[0].t_s, req.packets[-1].t_s
+
+    def wall(t: float) -> dt.datetime:
+        return ev.wall + dt.timedelta(seconds=t - ev.t_s)
+
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "event": {
+            "event_id": ev.event_id, "kind": ev.kind.value, "camera_id": ev.camera_id, "zone": ev.zone,
+            "t_s": round(ev.t_s, 3), "t_start_s": round(ev.t_start_s, 3), "bbox": [round(v, 1) for v in ev.bbox],
+            "score": round(ev.score, 4), "owner_track": ev.owner_track,
+            "confirmed_utc": ev.wall.astimezone(dt.UTC).isoformat(),
+            "confirmed_local": ev.wall.astimezone(tz).isoformat(),
+        },
+        "place": {
+            "community_id": ctx.community_id, "community": ctx.community_name, "point_id": ctx.point_id,
+            "point": ctx.point_name, "address": ctx.address, "camera": ctx.camera_name or ctx.camera_id,
+        },
+        "window": {
+            "stream_s": [round(t_from, 3), round(t_to, 3)],
+            "utc": [wall(t_from).astimezone(dt.UTC).isoformat(), wall(t_to).astimezone(dt.UTC).isoformat()],
+            "local": [wall(t_from).astimezone(tz).isoformat(), wall(t_to).astimezone(tz).isoformat()],
+            "timezone": ctx.timezone, "clock_source": ctx.clock_source,
+            "pre_s": settings.pre_s, "post_s": settings.post_s,
+        },
+        "source": {
+            "codec": req.codec.codec_name, "width": req.codec.width, "height": req.codec.height,
+            "packets": len(req.packets), "original": "stream copy of the camera's packets, starting at a keyframe",
+        },
+        "software": ctx.software, "model": ctx.model, "rules": ctx.rules,
+        "files": {name: d.as_dict() for name, d in digests.items()},
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+    }  # fmt: skip
+
+
+def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Re-encode the original with overlays; returns (snapshot, annotated snapshot) at confirmation."""
+    ev, ctx = req.event, req.context
+    t0 = req.packets[0].t_s  # the original is rebased so its first packet plays at 0
+    rate = float(req.codec.average_rate or 25)
+    ticks = list(req.ticks)
+    snap: NDArray[np.uint8] | None = None
+    snap_annotated: NDArray[np.uint8] | None = None
+    best = float("inf")
+    writer: H264Writer | None = None
+    tz = ZoneInfo(ctx.timezone)
+    with av.open(str(original)) as container:
+        for frame in container.decode(video=0):
+            t = t0 + (float(frame.time) if frame.time is not None else 0.0)
+            bgr = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+            h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
+            bgr = np.ascontiguousarray(bgr[:h, :w])
+            drawn = _draw(bgr, t, ev, _nearest(ticks, t), req.zones, ev.wall + dt.timedelta(seconds=t - ev.t_s), tz)
+            if writer is None:
+                writer = H264Writer(out, w, h, rate, crf=23)
+            writer.write(drawn)
+            if abs(t - ev.t_s) < best:
+                best, snap, snap_annotated = abs(t - ev.t_s), bgr, drawn
+    if writer is None or snap is None or snap_annotated is None:
+        raise EvidenceError(f"the original clip of {ev.event_id} has no decodable frame")
+    writer.close()
+    return snap, snap_annotated
+
+
+def _nearest(ticks: list[Tick], t: float) -> Tick | None:
+    if not ticks:
+        return None
+    tick = min(ticks, key=lambda k: abs(k.t_s - t))
+    return tick if abs(tick.t_s - t) <= 0.5 else None
+
+
+RED, GREEN, YELLOW, WHITE, ORANGE = (40, 40, 230), (60, 200, 60), (0, 210, 255), (255, 255, 255), (0, 140, 255)
+
+
+def _draw(
+    bgr: NDArray[np.uint8], t: float, ev: Event, tick: Tick | None, zones: ZoneMap | None, wall: dt.datetime,
+    tz: ZoneInfo,
+) -> NDArray[np.uint8]:  # fmt: skip
+    img = bgr.copy()
+    thick = max(1, img.shape[1] // 640)
+    if zones is not None:
+        for poly in zones.bins_polygons:
+            cv2.polylines(img, [np.asarray(poly, np.int32)], True, GREEN, thick)
+        for poly in zones.no_dump_polygons:
+            cv2.polylines(img, [np.asarray(poly, np.int32)], True, ORANGE, thick)
+    if tick is not None:
+        for p in tick.people:
+            x1, y1, x2, y2 = (int(v) for v in p.xyxy)
+            cv2.rectangle(img, (x1, y1), (x2, y2), YELLOW, thick)
+            cv2.putText(
+                img, f"#{p.track_id}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick, YELLOW, thick
+            )
+        for o in tick.objects:
+            x1, y1, x2, y2 = (int(v) for v in o.xyxy)
+            cv2.rectangle(img, (x1, y1), (x2, y2), WHITE, thick)
+    if t >= ev.t_start_s:
+        x1, y1, x2, y2 = (int(v) for v in ev.bbox)
+        cv2.rectangle(img, (x1, y1), (x2, y2), RED, thick + 1)
+        cv2.putText(img, ev.kind.value, (x1, min(img.shape[0] - 4, y2 + 16 * thick)), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5 * thick, RED, thick)  # fmt: skip
+    stamp = f"{ev.camera_id}  {wall.astimezone(tz).strftime('%Y-%m-%d %H:%M:%S')}  t={t:.1f}s"
+    cv2.rectangle(img, (0, 0), (img.shape[1], 22 * thick), (0, 0, 0), -1)
+    cv2.putText(img, stamp, (6, 16 * thick), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick, WHITE, thick)
+    return img
+
+
+def _write_jpeg(path: Path, bgr: NDArray[np.uint8]) -> None:
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    if not ok:
+        raise EvidenceError(f"cannot encode {path.name} as JPEG")
+    path.write_bytes(buf.tobytes())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync(path)
+
+
+class FileEvidence:
+    """Evidence for events found in a recorded file (`binwatch analyze --evidence`).
+
+    Each confirmed event waits until the analysis has passed ``post_s`` after it (so the annotated
+    copy has its tracks), then its window is cut from the file's own packets and handed to the worker.
+    """
+
+    def __init__(self, video: Path, worker: EvidenceWorker, context: EvidenceContext) -> None:
+        self.video = video
+        self.worker = worker
+        self.context = context
+        self.futures: list[Future[EvidenceRecord]] = []
+        self._waiting: list[Event] = []
+        self._analyzer: Any = None
+
+    def __call__(self, analyzer: Any, t_s: float, events: list[Event]) -> None:
+        from detector.rules.events import EventState
+
+        self._analyzer = analyzer
+        self._waiting.extend(e for e in events if e.state is EventState.START)
+        post = self.worker.store.settings.post_s
+        for ev in [e for e in self._waiting if t_s >= e.t_s + post]:
+            self._waiting.remove(ev)
+            self._submit(ev)
+
+    def finish(self) -> list[EvidenceRecord | EvidenceError]:
+        """Submit what still waits (the file ended), then wait for every write."""
+        for ev in self._waiting:
+            self._submit(ev)
+        self._waiting.clear()
+        out: list[EvidenceRecord | EvidenceError] = []
+        for fut in self.futures:
+            try:
+                out.append(fut.result())
+            except EvidenceError as e:
+                out.append(e)
+        return out
+
+    def _submit(self, ev: Event) -> None:
+        from streams.ring import read_file_packets
+
+        t_from, t_to = self.worker.store.settings.window(ev)
+        codec, packets = read_file_packets(self.video, t_from, t_to)
+        history = list(self._analyzer.history) if self._analyzer is not None else []
+        ticks = [k for k in history if t_from - 1 <= k.t_s <= t_to + 1]
+        zones = self._analyzer.zones if self._analyzer is not None else None
+        if not packets:
+            fut: Future[EvidenceRecord] = Future()
+            fut.set_exception(EvidenceError(f"{self.video} has no packets in {t_from:.1f}..{t_to:.1f} s"))
+            self.futures.append(fut)
+            return
+        self.futures.append(self.worker.submit(EvidenceRequest(ev, self.context, codec, packets, ticks, zones)))

@@ -1,0 +1,177 @@
+"""Speed and memory of the pipeline, measured in one run and printed as ratios (issue 3, deliverable 7).
+
+(a) pipeline overhead: frames/s of the whole per-camera pipeline (model + tracker + left-object
+    detector + rules) on the same frames as raw batched model inference. Target: overhead <= 15 %.
+(b) capacity: how many 1280x720 25-fps cameras one process keeps up with at 5 fps analysis, measured
+    as video seconds analysed per wall second with K cameras running at once as fast as they can
+    (a throughput-bound process sustains exactly that many real-time cameras). Compared with
+      - naive: Ultralytics `model.track(source, stream=True)` per camera on every frame, and
+      - decode-bound: the same K sources only decoding (the wall no pipeline can pass).
+    Targets: >= 10x naive, >= 70 % of decode-bound.
+(c) memory: bytes held by one camera's encoded-packet ring for 15 s of 1280x720. Target <= 20 MB.
+
+    .venv/bin/python bench/speed.py [--model models/binwatch-synth-n.pt] [--cameras 4] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import threading
+import time
+from pathlib import Path
+
+from config import CameraConfig, Zones
+from detector.batching import BatchingDetector
+from detector.pipeline import CameraAnalyzer
+from detector.yolo import BUNDLED_MODEL, YoloDetector, load_model
+from sim.clip import write_clip
+from sim.scenarios import Scenario
+from sim.scene import SimSpec
+from streams.decode import FileFrames
+from streams.source import CameraSource
+
+CLIP_FPS = 25.0
+ANALYSIS_FPS = 5.0
+BATCH = 8
+
+
+def clip(cache: Path) -> tuple[Path, CameraConfig]:
+    """A 60-s 1280x720 25-fps crowd scene (people most of the time: the model is rarely gated off)."""
+    spec = SimSpec(Scenario.CROWD, 9100, 1280, 720, CLIP_FPS, 60.0)
+    out = cache / "speed-crowd-9100-720p25"
+    if not (out / "video.mp4").exists():
+        scene = write_clip(spec, out)
+    else:
+        from sim.scene import SimScene
+
+        scene = SimScene(spec)
+    return out / "video.mp4", scene.camera_config(str(out / "video.mp4"))
+
+
+def overhead(video: Path, camera: CameraConfig, detector: YoloDetector) -> tuple[float, float]:
+    frames = list(FileFrames(video, ANALYSIS_FPS))[:200]
+    detector.detect([f.bgr for f in frames[:BATCH]])  # warm-up
+    t0 = time.perf_counter()
+    for i in range(0, len(frames), BATCH):
+        detector.detect([f.bgr for f in frames[i : i + BATCH]])
+    raw = len(frames) / (time.perf_counter() - t0)
+    analyzer = CameraAnalyzer(camera, camera.schedule, ANALYSIS_FPS)
+    start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+    t0 = time.perf_counter()
+    for i in range(0, len(frames), BATCH):
+        chunk = frames[i : i + BATCH]
+        for f, d in zip(chunk, detector.detect([f.bgr for f in chunk]), strict=True):
+            analyzer.process(f.bgr, f.t_s, start + dt.timedelta(seconds=f.t_s), d)
+    pipe = len(frames) / (time.perf_counter() - t0)
+    return raw, pipe
+
+
+def _run_cameras(video: Path, k: int, seconds: float, work: object | None) -> float:
+    """Video seconds per wall second over k cameras; work=None decodes only."""
+    done = threading.Event()
+    advanced = [0.0] * k
+    sources = [
+        CameraSource(f"bench-{i}", str(video), analysis_fps=ANALYSIS_FPS, loop=True, queue_size=4) for i in range(k)
+    ]
+
+    def consume(i: int, src: CameraSource) -> None:
+        analyzer = None
+        if isinstance(work, tuple):
+            batching, camera = work
+            analyzer = CameraAnalyzer(camera, camera.schedule, ANALYSIS_FPS)
+        start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+        while not done.is_set():
+            f = src.get(timeout=1.0)
+            if f is None:
+                continue
+            if analyzer is not None:
+                det = batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr) else None
+                analyzer.process(f.bgr, f.t_s, start + dt.timedelta(seconds=f.t_s), det)
+            advanced[i] = f.t_s
+
+    for s in sources:
+        s.start()
+    threads = [threading.Thread(target=consume, args=(i, s), daemon=True) for i, s in enumerate(sources)]
+    for t in threads:
+        t.start()
+    time.sleep(3.0)  # warm-up: model, decoders and queues settle
+    base = list(advanced)
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    total = sum(a - b for a, b in zip(advanced, base, strict=True))
+    wall = time.perf_counter() - t0
+    done.set()
+    for s in sources:
+        s.stop(timeout=5.0)
+    return total / wall
+
+
+def naive(video: Path, model_path: Path, seconds: float, imgsz: int) -> float:
+    """Frames/s of Ultralytics' own streaming tracker on every frame of one camera."""
+    model = load_model(model_path)
+    n, t0 = 0, None
+    for _ in model.track(source=str(video), stream=True, imgsz=imgsz, device="cpu", verbose=False, persist=True):
+        n += 1
+        if n == 10:
+            t0 = time.perf_counter()
+        elif t0 is not None and time.perf_counter() - t0 >= seconds:
+            break
+    assert t0 is not None
+    return (n - 10) / (time.perf_counter() - t0)
+
+
+def ring_bytes(video: Path, buffer_s: float = 15.0) -> tuple[int, float]:
+    src = CameraSource("ring", str(video), analysis_fps=ANALYSIS_FPS, buffer_s=buffer_s, queue_size=4)
+    src.start()
+    last = 0.0
+    for f in src:
+        last = f.t_s
+        if last >= buffer_s + 5:
+            break
+    nbytes, dur = src.ring.nbytes, src.ring.duration_s
+    src.stop(timeout=5.0)
+    return nbytes, dur
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", type=Path, default=BUNDLED_MODEL)
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--cameras", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))
+    args = ap.parse_args()
+    print(f"cpus available: {len(os.sched_getaffinity(0))}; model {args.model} at {args.imgsz} px")
+    video, camera = clip(args.cache)
+    camera = camera.model_copy(update={"zones": Zones(bins=camera.zones.bins)})
+    detector = YoloDetector(args.model, imgsz=args.imgsz)
+
+    raw, pipe = overhead(video, camera, detector)
+    over = raw / pipe - 1
+    print(f"(a) raw batched inference {raw:.1f} frames/s, full pipeline {pipe:.1f} frames/s: "
+          f"overhead {over:.1%} (target <= 15%): {'PASS' if over <= 0.15 else 'FAIL'}")  # fmt: skip
+
+    decode = _run_cameras(video, args.cameras, args.seconds, None)
+    batching = BatchingDetector(detector, max_batch=BATCH, max_wait_ms=20.0)
+    ours = _run_cameras(video, args.cameras, args.seconds, (batching, camera))
+    batching.close()
+    base = naive(video, args.model, args.seconds, args.imgsz) / CLIP_FPS
+    print(f"(b) cameras sustained (1280x720 {CLIP_FPS:g} fps, analysis {ANALYSIS_FPS:g} fps, {args.cameras} at once):")
+    print(f"    decode-bound {decode:.2f}, binwatch {ours:.2f}, naive model.track every frame {base:.2f}")
+    print(f"    binwatch / naive = {ours / base:.1f}x (target >= 10x): {'PASS' if ours / base >= 10 else 'FAIL'}")
+    print(f"    binwatch / decode-bound = {ours / decode:.0%} (target >= 70%): "
+          f"{'PASS' if ours / decode >= 0.7 else 'FAIL'}")  # fmt: skip
+    print(f"    mean batch {batching.stats.mean_batch:.1f} frames")
+
+    nbytes, dur = ring_bytes(video)
+    mb = nbytes / 1e6
+    verdict = "PASS" if mb <= 20 else "FAIL"
+    rate = nbytes * 8 / dur / 1e6
+    print(f"(c) packet ring: {mb:.2f} MB for {dur:.1f} s of 1280x720 ({rate:.2f} Mbit/s stream)")
+    print(f"    target <= 20 MB: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
