@@ -1,0 +1,1 @@
+"""Records (not ML models): SQLAlchemy tables, repositories and Alembic migrations; SQLite or PostgreSQL."""

@@ -1,0 +1,182 @@
+"""Repositories: the only code that reads and writes the tables. Each function takes an open Session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config import CityConfig, redact_url
+from detector.rules.events import Event, EventState
+from store.tables import (
+    ActionAttempt,
+    AuditLog,
+    Camera,
+    Case,
+    CaseEvent,
+    Community,
+    EventRow,
+    EvidenceFileRow,
+    Point,
+    Review,
+    utcnow,
+)
+
+
+class RecordError(ValueError):
+    """A request the records cannot accept (unknown event, a dismissal without a reason...)."""
+
+
+def sync_config(s: Session, city: CityConfig) -> None:
+    """Make communities, points and cameras match the config (rows are upserted, never dropped)."""
+    for c in city.communities:
+        s.merge(Community(id=c.id, name=c.name, district=c.district))
+        for p in c.points:
+            s.merge(Point(id=p.id, community_id=c.id, name=p.name, address=p.address))
+            for cam in p.cameras:
+                s.merge(Camera(id=cam.id, point_id=p.id, name=cam.name, source_redacted=redact_url(cam.source)))
+
+
+def record_event(s: Session, ev: Event, community_id: str = "") -> bool:
+    """Store an event's lifecycle step; True when the event is new. The same START twice is stored once."""
+    row = s.get(EventRow, ev.event_id)
+    wall = ev.wall.astimezone(dt.UTC)
+    if row is None:
+        s.add(EventRow(
+            event_id=ev.event_id, camera_id=ev.camera_id, community_id=community_id, kind=ev.kind.value,
+            state=ev.state.value, status="new", priority=0, t_s=ev.t_s, t_start_s=ev.t_start_s, wall=wall,
+            updated=utcnow(), bbox=[float(v) for v in ev.bbox], score=ev.score, zone=ev.zone,
+            owner_track=ev.owner_track, shouts=0,
+        ))  # fmt: skip
+        s.flush()
+        return True
+    if ev.state is not EventState.START:  # a repeated START changes nothing
+        row.state, row.t_s, row.updated = ev.state.value, ev.t_s, utcnow()
+        if ev.state is EventState.UPDATE:
+            row.bbox = [float(v) for v in ev.bbox]
+    return False
+
+
+def record_evidence(s: Session, event_id: str, files: dict[str, tuple[int, str, str]]) -> None:
+    """(size, sha256, sm3) per file name; idempotent."""
+    for name, (size, sha, sm3) in files.items():
+        exists = s.scalar(
+            select(EvidenceFileRow).where(EvidenceFileRow.event_id == event_id, EvidenceFileRow.name == name)
+        )
+        if exists is None:
+            s.add(EvidenceFileRow(event_id=event_id, name=name, size=size, sha256=sha, sm3=sm3))
+
+
+def record_attempt(
+    s: Session, event_id: str, action: str, backend: str, attempt: int, started: dt.datetime, outcome: str,
+    error: str = "",
+) -> None:  # fmt: skip
+    s.add(ActionAttempt(
+        event_id=event_id, action=action, backend=backend, attempt=attempt, started=started, finished=utcnow(),
+        outcome=outcome, error=error[:4000],
+    ))  # fmt: skip
+
+
+def attempts_of(s: Session, event_id: str) -> Sequence[ActionAttempt]:
+    return s.scalars(select(ActionAttempt).where(ActionAttempt.event_id == event_id).order_by(ActionAttempt.id)).all()
+
+
+def bump_shouts(s: Session, event_id: str, escalate: bool) -> None:
+    row = s.get(EventRow, event_id)
+    if row is not None:
+        row.shouts += 1
+        if escalate:
+            row.priority += 1
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    community_id: str | None = None
+    camera_id: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def list_events(s: Session, f: EventFilter, limit: int = 50, offset: int = 0) -> tuple[Sequence[EventRow], int]:
+    """Newest first, with the total count for pagination."""
+    q = select(EventRow)
+    for column, value in (
+        (EventRow.community_id, f.community_id), (EventRow.camera_id, f.camera_id),
+        (EventRow.kind, f.kind), (EventRow.status, f.status),
+    ):  # fmt: skip
+        if value is not None:
+            q = q.where(column == value)
+    if f.since is not None:
+        q = q.where(EventRow.wall >= f.since)
+    if f.until is not None:
+        q = q.where(EventRow.wall < f.until)
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = s.scalars(q.order_by(EventRow.wall.desc(), EventRow.event_id).limit(limit).offset(offset)).all()
+    return rows, total
+
+
+def review(s: Session, event_id: str, username: str, verdict: str, reason: str = "") -> Review:
+    row = s.get(EventRow, event_id)
+    if row is None:
+        raise RecordError(f"no event {event_id!r}")
+    if verdict not in ("confirmed", "dismissed"):
+        raise RecordError(f"verdict must be 'confirmed' or 'dismissed'; got {verdict!r}")
+    if verdict == "dismissed" and not reason.strip():
+        raise RecordError("a dismissal needs a reason")
+    r = Review(event_id=event_id, username=username, verdict=verdict, reason=reason)
+    s.add(r)
+    row.status, row.updated = verdict, utcnow()
+    return r
+
+
+CASE_FLOW = {"handed_over": ("rectified",), "rectified": ("closed",), "closed": ()}
+
+
+def open_case(s: Session, event_ids: Sequence[str], username: str, notes: str = "") -> Case:
+    """Hand confirmed events over as one case (移交)."""
+    if not event_ids:
+        raise RecordError("a case needs at least one event")
+    rows = [s.get(EventRow, e) for e in event_ids]
+    missing = [e for e, r in zip(event_ids, rows, strict=True) if r is None]
+    if missing:
+        raise RecordError(f"no such event(s): {', '.join(missing)}")
+    unconfirmed = [r.event_id for r in rows if r is not None and r.status not in ("confirmed", "case")]
+    if unconfirmed:
+        raise RecordError(f"only confirmed events can be handed over; not confirmed: {', '.join(unconfirmed)}")
+    case = Case(status="handed_over", notes=notes, created_by=username)
+    s.add(case)
+    s.flush()
+    for r in rows:
+        assert r is not None
+        s.add(CaseEvent(case_id=case.id, event_id=r.event_id))
+        r.status = "case"
+    return case
+
+
+def advance_case(s: Session, case_id: int, status: str, notes: str = "") -> Case:
+    case = s.get(Case, case_id)
+    if case is None:
+        raise RecordError(f"no case {case_id}")
+    if status not in CASE_FLOW[case.status]:
+        allowed = ", ".join(CASE_FLOW[case.status]) or "nothing (closed)"
+        raise RecordError(f"case {case_id} is {case.status}; it can move to {allowed}, not {status!r}")
+    case.status, case.updated = status, utcnow()
+    if notes:
+        case.notes = (case.notes + "\n" + notes).strip()
+    return case
+
+
+def events_under_case(s: Session, open_only: bool = True) -> set[str]:
+    q = select(CaseEvent.event_id).join(Case, Case.id == CaseEvent.case_id)
+    if open_only:
+        q = q.where(Case.status != "closed")
+    return set(s.scalars(q).all())
+
+
+def audit(s: Session, username: str, action: str, target: str, detail: dict[str, object] | None = None) -> None:
+    s.add(AuditLog(username=username, action=action, target=target, detail=dict(detail or {})))

@@ -1,0 +1,114 @@
+"""The records on SQLite and on the real PostgreSQL: events stored once, filters, reviews, cases, attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, select
+
+from config import load_city_config
+from detector.rules.events import Event, EventKind, EventState
+from store import repo
+from store.db import StoreError, open_database, session_scope
+from store.tables import AuditLog, Camera, EventRow
+
+CITY = Path(__file__).resolve().parents[2] / "config" / "example-city.yaml"
+T0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def _event(i: int, kind: EventKind = EventKind.LITTERING, camera: str = "c01-p1-cam1") -> Event:
+    return Event.started(camera, kind, 20.0 + i, T0 + dt.timedelta(minutes=i), 10.0 + i, (1, 2, 3, 4), 0.9,
+                         "no_dump[0]", owner_track=3, object_id=i)  # fmt: skip
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    names = set(inspect(engine).get_table_names())
+    assert {"events", "evidence_files", "action_attempts", "reviews", "cases", "case_events", "users",
+            "audit_log", "communities", "points", "cameras", "alembic_version"} <= names  # fmt: skip
+
+
+def test_config_sync_and_the_same_event_twice_is_stored_once(engine: Engine) -> None:
+    city = load_city_config(CITY)
+    with session_scope(engine) as s:
+        repo.sync_config(s, city)
+        repo.sync_config(s, city)  # idempotent
+    with session_scope(engine) as s:
+        assert s.query(Camera).count() == len(city.cameras())
+        assert repo.record_event(s, _event(1), "c01") is True
+    with session_scope(engine) as s:
+        assert repo.record_event(s, _event(1), "c01") is False
+        assert s.query(EventRow).count() == 1
+        end = _event(1)
+        from dataclasses import replace
+
+        repo.record_event(s, replace(end, state=EventState.END, t_s=99.0))
+    with session_scope(engine) as s:
+        row = s.get(EventRow, _event(1).event_id)
+        assert row is not None and (row.state, row.t_s, row.status) == ("end", 99.0, "new")
+        assert row.wall == T0 + dt.timedelta(minutes=1)
+
+
+def test_filters_and_pagination(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for i in range(12):
+            kind = EventKind.OVERFLOW if i % 3 == 0 else EventKind.LITTERING
+            repo.record_event(s, _event(i, kind, "cam-a" if i < 6 else "cam-b"), "c01" if i < 6 else "c02")
+    with session_scope(engine) as s:
+        rows, total = repo.list_events(s, repo.EventFilter(kind="littering"), limit=5)
+        assert total == 8 and len(rows) == 5
+        assert [r.wall for r in rows] == sorted((r.wall for r in rows), reverse=True)
+        rows2, _ = repo.list_events(s, repo.EventFilter(kind="littering"), limit=5, offset=5)
+        assert {r.event_id for r in rows} & {r.event_id for r in rows2} == set() and len(rows2) == 3
+        rows, total = repo.list_events(s, repo.EventFilter(community_id="c02", camera_id="cam-b"))
+        assert total == 6
+        window = repo.EventFilter(since=T0 + dt.timedelta(minutes=3), until=T0 + dt.timedelta(minutes=5))
+        assert repo.list_events(s, window)[1] == 2
+
+
+def test_review_and_case_workflow(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for i in range(3):
+            repo.record_event(s, _event(i))
+    a, b, c = (_event(i).event_id for i in range(3))
+    with session_scope(engine) as s:
+        with pytest.raises(repo.RecordError, match="a dismissal needs a reason"):
+            repo.review(s, a, "officer1", "dismissed", "  ")
+        with pytest.raises(repo.RecordError, match="no event"):
+            repo.review(s, "nope", "officer1", "confirmed")
+        repo.review(s, a, "officer1", "confirmed")
+        repo.review(s, b, "officer1", "dismissed", "a delivery parcel, picked up later")
+    with session_scope(engine) as s, pytest.raises(repo.RecordError, match=f"not confirmed: {c}"):
+        repo.open_case(s, [a, c], "officer1")
+    with session_scope(engine) as s:
+        case = repo.open_case(s, [a], "officer1", "handed to 城管 squad 2")
+        case_id = case.id
+    with session_scope(engine) as s:
+        assert repo.events_under_case(s) == {a}
+        with pytest.raises(repo.RecordError, match="can move to rectified"):
+            repo.advance_case(s, case_id, "closed")
+        repo.advance_case(s, case_id, "rectified", "owner cleaned up")
+        repo.advance_case(s, case_id, "closed")
+    with session_scope(engine) as s:
+        assert repo.events_under_case(s) == set()
+        assert s.get(EventRow, a).status == "case"  # type: ignore[union-attr]
+
+
+def test_attempts_and_audit_are_kept_in_order(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        repo.record_event(s, _event(0))
+        eid = _event(0).event_id
+        for n, outcome in enumerate(["failed", "failed", "ok"], start=1):
+            repo.record_attempt(s, eid, "shout", "hikvision_isapi", n, T0, outcome, "" if outcome == "ok" else "401")
+        repo.audit(s, "officer1", "view", f"event:{eid}", {"file": "original.mp4"})
+    with session_scope(engine) as s:
+        assert [(a.attempt, a.outcome) for a in repo.attempts_of(s, eid)] == [(1, "failed"), (2, "failed"), (3, "ok")]
+        (log,) = s.scalars(select(AuditLog)).all()
+        assert log.detail == {"file": "original.mp4"}
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match=r"postgresql\+psycopg://\*\*\*@127.0.0.1:1/nowhere") as err:
+        open_database("postgresql+psycopg://binwatch:secret@127.0.0.1:1/nowhere")
+    assert "secret" not in str(err.value)
