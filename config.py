@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 _M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
@@ -42,6 +42,18 @@ class TimeWindow(_Model):
 
     def contains(self, t: dt.time) -> bool:
         return self.start <= t < self.end
+
+
+class QuietWindow(_Model):
+    """A daily span of local time; one whose end is before its start runs past midnight (22:00-07:00)."""
+
+    start: dt.time
+    end: dt.time
+
+    def contains(self, t: dt.time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
 
 
 class ScheduleException(_Model):
@@ -97,6 +109,89 @@ class RuleParams(_Model):
     )
 
 
+class _SpeakerBase(_Model):
+    timeout_s: float = Field(default=5.0, gt=0.0, le=120.0, description="Give up one attempt after this long.")
+
+
+class _HttpSpeaker(_SpeakerBase):
+    url: str = Field(pattern=r"^https?://", description="Device base URL, e.g. http://10.0.3.12 (no path).")
+    username: str = Field(default="admin", description="Digest-auth user.")
+    password: SecretStr = Field(default=SecretStr(""), description="Digest-auth password (never printed).")
+    channel: int = Field(default=1, ge=1, le=64, description="Audio / IO channel of the device.")
+
+
+class HikvisionSpeakerConfig(_HttpSpeaker):
+    """A Hikvision camera or IP speaker through ISAPI."""
+
+    type: Literal["hikvision_isapi"]
+    mode: Literal["audio_alarm", "two_way"] = Field(
+        default="audio_alarm", description="Play a clip stored on the device, or stream G.711 over two-way audio."
+    )
+    audio_id: int = Field(default=1, ge=1, description="Stored clip (audioID) for audio_alarm.")
+
+
+class DahuaSpeakerConfig(_HttpSpeaker):
+    """A Dahua camera through its CGI."""
+
+    type: Literal["dahua_cgi"]
+    mode: Literal["siren", "audio"] = Field(default="audio", description="Sound the siren, or post G.711A audio.")
+    siren_s: float = Field(default=3.0, gt=0.0, le=60.0, description="How long the siren sounds.")
+
+
+class WebhookSpeakerConfig(_SpeakerBase):
+    """POST the event and its message as JSON to a platform or speaker gateway."""
+
+    type: Literal["http_webhook"]
+    url: str = Field(pattern=r"^https?://", description="Where to POST.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers, e.g. an API token.")
+
+
+class MqttSpeakerConfig(_SpeakerBase):
+    """Publish a shout command and wait for the device's acknowledgement."""
+
+    type: Literal["mqtt"]
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=1883, ge=1, le=65535)
+    topic: str = Field(min_length=1, description="Command topic, e.g. binwatch/speakers/c01-p1/shout.")
+    ack_topic: str = Field(min_length=1, description="Topic the device acknowledges on (same request_id).")
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class LocalSpeakerConfig(_SpeakerBase):
+    """Play the message through a command on this host (a speaker in the monitoring room)."""
+
+    type: Literal["local"]
+    command: list[str] = Field(
+        default_factory=lambda: ["aplay", "-q", "{wav}"], min_length=1, description="argv; {wav} = the audio file."
+    )
+
+
+SpeakerConfig = Annotated[
+    HikvisionSpeakerConfig | DahuaSpeakerConfig | WebhookSpeakerConfig | MqttSpeakerConfig | LocalSpeakerConfig,
+    Field(discriminator="type"),
+]
+
+DEFAULT_MESSAGES = {
+    "littering": "您好，请不要乱扔垃圾，垃圾请投入桶内",
+    "off_hours": "您好，现在不是投放时间，请在规定时间投放垃圾",
+    "overflow": "垃圾桶已满，请勿堆放，工作人员马上处理",
+}
+
+
+class AlertPolicy(_Model):
+    """How events turn into shouts: cooldowns, retries, escalation and the words spoken."""
+
+    cooldown_s: float = Field(default=60.0, ge=0.0, description="No second shout per camera and kind within this.")
+    retries: int = Field(default=3, ge=1, le=10, description="Attempts per action before it is recorded as failed.")
+    retry_backoff_s: float = Field(default=1.0, ge=0.0, le=60.0, description="Wait before the 2nd attempt; doubles.")
+    escalate_after_s: float = Field(default=300.0, gt=0.0, description="Shout again if the garbage is still there.")
+    escalate_max: int = Field(default=2, ge=0, le=10, description="At most this many extra shouts per event.")
+    voice: str = Field(default="sit/cmn-latn-pinyin", description="espeak-ng voice for the spoken messages.")
+    messages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MESSAGES), description="Per event kind.")
+    recordings: dict[str, Path] = Field(default_factory=dict, description="A recorded WAV per kind, instead of TTS.")
+
+
 class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
@@ -109,6 +204,7 @@ class CameraConfig(_Model):
     zones: Zones = Field(default_factory=Zones)
     schedule: Schedule | None = Field(default=None, description="Drop-off windows; None = no time restriction.")
     rules: RuleParams = Field(default_factory=RuleParams)
+    speaker: SpeakerConfig | None = Field(default=None, description="How this camera's point is shouted at.")
 
     @field_validator("source")
     @classmethod
@@ -136,6 +232,9 @@ class CommunityConfig(_Model):
     name: str = Field(default="", description="Community name, e.g. '阳光花园'.")
     district: str = Field(default="", description="Street / district it belongs to.")
     schedule: Schedule | None = Field(default=None, description="Drop-off windows for every camera here.")
+    quiet_hours: list[QuietWindow] = Field(
+        default_factory=list, description="Local times the speakers stay silent, e.g. 22:00-07:00."
+    )
     points: list[PointConfig] = Field(min_length=1, description="Collection points of the community.")
 
 
@@ -144,6 +243,7 @@ class CityConfig(_Model):
 
     city: str = Field(default="", description="City name shown in reports.")
     timezone: str = Field(default="Asia/Shanghai", description="IANA time zone of reports and schedules.")
+    alerts: AlertPolicy = Field(default_factory=AlertPolicy)
     communities: list[CommunityConfig] = Field(min_length=1)
 
     @field_validator("timezone")
