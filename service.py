@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -260,26 +260,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     )
     if evidence is None:
         return 0
-    failed = 0
-    for rec in evidence.finish():
-        if isinstance(rec, Exception):
-            failed += 1
-            print(f"error: {rec}", file=sys.stderr)
-        else:
-            cost = ", ".join(f"{k} {v:.0f} ms" for k, v in rec.write_ms.items())
-            print(f"  evidence {rec.directory} ({cost})")
-    evidence.worker.close()
-    return 1 if failed else 0
+    evidence.finish()
+    evidence.dispatcher.close()
+    return _report_evidence(evidence.dispatcher.engine, [e.event_id for e in result.events if e.state.value == "start"])
 
 
 def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
+    """Evidence, records and the ledger under ``out`` for the events of an analysed file (no shouting)."""
     from alerts.digests import digest_file
-    from alerts.evidence import EvidenceContext, EvidenceStore, EvidenceWorker, FileEvidence
-    from detector.yolo import software_versions
+    from alerts.dispatcher import CameraRoute, Dispatcher
+    from alerts.evidence import EvidenceContext, EvidenceStore, FileEvidence
+    from config import AlertPolicy
+    from detector.yolo import cache_dir, software_versions
+    from store.db import database_url, open_database
 
     store = EvidenceStore(out)
     for note in store.recover():
         print(f"  {note}")
+    engine = open_database(database_url(out))
     context = EvidenceContext(
         camera_id=camera.id,
         camera_name=camera.name,
@@ -292,7 +290,26 @@ def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, st
             "post_s": store.settings.post_s,
         },
     )
-    return FileEvidence(video, EvidenceWorker(store), context)
+    dispatcher = Dispatcher(engine, AlertPolicy(), {camera.id: CameraRoute(camera.id)}, cache_dir() / "audio")
+    return FileEvidence(video, store, dispatcher, context)
+
+
+def _report_evidence(engine: Any, event_ids: list[str]) -> int:
+    from store import repo
+    from store.db import session_scope
+
+    failed = 0
+    with session_scope(engine) as s:
+        for eid in event_ids:
+            attempts = [a for a in repo.attempts_of(s, eid) if a.action == "evidence"]
+            if attempts and attempts[-1].outcome == "ok":
+                print(f"  evidence {attempts[-1].detail}")
+            else:
+                failed += 1
+                why = attempts[-1].detail if attempts else "never attempted"
+                print(f"error: evidence for {eid} failed after {len(attempts)} attempt(s): {why}", file=sys.stderr)
+    engine.dispose()
+    return 1 if failed else 0
 
 
 def _version() -> str:

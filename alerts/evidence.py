@@ -21,12 +21,9 @@ import datetime as dt
 import json
 import logging
 import os
-import queue
 import shutil
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,35 +240,6 @@ class EvidenceStore:
         return problems, checked
 
 
-class EvidenceWorker:
-    """Writes evidence on its own thread, off every camera's frame path; `submit` never blocks."""
-
-    def __init__(self, store: EvidenceStore) -> None:
-        self.store = store
-        self._queue: queue.Queue[tuple[EvidenceRequest, Future[EvidenceRecord]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="binwatch-evidence", daemon=True)
-        self._thread.start()
-
-    def submit(self, req: EvidenceRequest) -> Future[EvidenceRecord]:
-        fut: Future[EvidenceRecord] = Future()
-        self._queue.put((req, fut))
-        return fut
-
-    def close(self) -> None:
-        """Finish what was submitted, then stop."""
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            req, fut = item
-            try:
-                fut.set_result(self.store.write(req))
-            except EvidenceError as e:
-                log.error("[%s] %s", req.event.camera_id, e)
-                fut.set_exception(e)
-
-
 # ---- pieces --------------------------------------------------------------------------------------
 
 
@@ -413,17 +381,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 class FileEvidence:
-    """Evidence for events found in a recorded file (`binwatch analyze --evidence`).
+    """Events found in a recorded file (`binwatch analyze --evidence`), handed to the dispatcher.
 
-    Each confirmed event waits until the analysis has passed ``post_s`` after it (so the annotated
-    copy has its tracks), then its window is cut from the file's own packets and handed to the worker.
+    Each confirmed event is recorded at once; its evidence waits until the analysis has passed
+    ``post_s`` after it (so the annotated copy has its tracks), then its window is cut from the
+    file's own packets and written on the dispatcher's evidence lane.
     """
 
-    def __init__(self, video: Path, worker: EvidenceWorker, context: EvidenceContext) -> None:
+    def __init__(self, video: Path, store: EvidenceStore, dispatcher: Any, context: EvidenceContext) -> None:
         self.video = video
-        self.worker = worker
+        self.store = store
+        self.dispatcher = dispatcher
         self.context = context
-        self.futures: list[Future[EvidenceRecord]] = []
         self._waiting: list[Event] = []
         self._analyzer: Any = None
 
@@ -431,36 +400,32 @@ class FileEvidence:
         from detector.rules.events import EventState
 
         self._analyzer = analyzer
-        self._waiting.extend(e for e in events if e.state is EventState.START)
-        post = self.worker.store.settings.post_s
-        for ev in [e for e in self._waiting if t_s >= e.t_s + post]:
+        for e in events:
+            self.dispatcher.handle(e)
+            if e.state is EventState.START:
+                self._waiting.append(e)
+        for ev in [e for e in self._waiting if t_s >= e.t_s + self.store.settings.post_s]:
             self._waiting.remove(ev)
             self._submit(ev)
 
-    def finish(self) -> list[EvidenceRecord | EvidenceError]:
-        """Submit what still waits (the file ended), then wait for every write."""
+    def finish(self) -> None:
+        """The file ended: what still waits gets its evidence from what the file has."""
         for ev in self._waiting:
             self._submit(ev)
         self._waiting.clear()
-        out: list[EvidenceRecord | EvidenceError] = []
-        for fut in self.futures:
-            try:
-                out.append(fut.result())
-            except EvidenceError as e:
-                out.append(e)
-        return out
 
     def _submit(self, ev: Event) -> None:
         from streams.ring import read_file_packets
 
-        t_from, t_to = self.worker.store.settings.window(ev)
-        codec, packets = read_file_packets(self.video, t_from, t_to)
+        t_from, t_to = self.store.settings.window(ev)
         history = list(self._analyzer.history) if self._analyzer is not None else []
         ticks = [k for k in history if t_from - 1 <= k.t_s <= t_to + 1]
         zones = self._analyzer.zones if self._analyzer is not None else None
-        if not packets:
-            fut: Future[EvidenceRecord] = Future()
-            fut.set_exception(EvidenceError(f"{self.video} has no packets in {t_from:.1f}..{t_to:.1f} s"))
-            self.futures.append(fut)
-            return
-        self.futures.append(self.worker.submit(EvidenceRequest(ev, self.context, codec, packets, ticks, zones)))
+
+        def make() -> EvidenceRecord:
+            codec, packets = read_file_packets(self.video, t_from, t_to)
+            if not packets:
+                raise EvidenceError(f"{self.video} has no packets in {t_from:.1f}..{t_to:.1f} s")
+            return self.store.write(EvidenceRequest(ev, self.context, codec, packets, ticks, zones))
+
+        self.dispatcher.add_evidence(ev, make)

@@ -72,11 +72,11 @@ def record_evidence(s: Session, event_id: str, files: dict[str, tuple[int, str, 
 
 def record_attempt(
     s: Session, event_id: str, action: str, backend: str, attempt: int, started: dt.datetime, outcome: str,
-    error: str = "",
+    detail: str = "",
 ) -> None:  # fmt: skip
     s.add(ActionAttempt(
         event_id=event_id, action=action, backend=backend, attempt=attempt, started=started, finished=utcnow(),
-        outcome=outcome, error=error[:4000],
+        outcome=outcome, detail=detail[:4000],
     ))  # fmt: skip
 
 

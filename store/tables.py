@@ -105,7 +105,7 @@ class ActionAttempt(Base):
     started: Mapped[dt.datetime]
     finished: Mapped[dt.datetime]
     outcome: Mapped[str] = mapped_column(String(16))  # ok / failed / skipped
-    error: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")  # the error, or what the device acknowledged
 
 
 class Review(Base):

@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("started", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished", sa.DateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("action_attempts", schema=None) as batch_op:

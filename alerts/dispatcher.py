@@ -1,0 +1,272 @@
+"""Confirmed events -> actions: record, evidence, shout, notify; each with retries and a record of every attempt.
+
+Each action runs on its own lane (a worker thread with a queue), and shouts on one lane per camera,
+so a slow or failing speaker delays nothing but its own camera's next shout, and `handle` never
+blocks a camera's stream. Every attempt (time, backend, outcome, error) is written to the store.
+Shouts obey a cooldown per camera x kind and the community's quiet hours; a littering or overflow
+event that is still open after `escalate_after_s` is shouted at again (at most `escalate_max`
+times) and its priority raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from alerts.evidence import EvidenceError, EvidenceRecord
+from alerts.speakers import Shout, Speaker, SpeakerError
+from alerts.speakers.audio import speak_to_wav
+from config import AlertPolicy, QuietWindow
+from detector.rules.events import Event, EventKind, EventState
+from store import repo
+from store.db import session_scope
+
+log = logging.getLogger("binwatch.alerts")
+
+ESCALATING = (EventKind.LITTERING, EventKind.OVERFLOW)  # garbage that stays where it should not
+EvidenceFn = Callable[[], EvidenceRecord]
+
+
+class Action(StrEnum):
+    RECORD = "record"
+    EVIDENCE = "evidence"
+    SHOUT = "shout"
+    NOTIFY = "notify"
+
+
+@dataclass(frozen=True)
+class CameraRoute:
+    """What the dispatcher needs to know about one camera."""
+
+    camera_id: str
+    community_id: str = ""
+    speaker: Speaker | None = None
+    quiet_hours: tuple[QuietWindow, ...] = ()
+    timezone: str = "Asia/Shanghai"
+
+
+class _Lane:
+    """One worker thread draining a queue of jobs; `close` finishes what was queued."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"binwatch-{name}", daemon=True)
+        self._thread.start()
+
+    def put(self, job: Callable[[], None]) -> None:
+        self._queue.put(job)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                job()
+            except Exception:  # a bug in one job must not stop the lane; it is logged with its traceback
+                log.exception("action job failed")
+
+
+@dataclass
+class Dispatcher:
+    engine: Engine
+    policy: AlertPolicy
+    routes: dict[str, CameraRoute]
+    audio_dir: Path
+    notify: Callable[[Event], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    _lanes: dict[str, _Lane] = field(default_factory=dict)
+    _last_shout: dict[tuple[str, str], float] = field(default_factory=dict)
+    _open: dict[str, Event] = field(default_factory=dict)  # events not ended yet, by id
+    _timers: dict[str, threading.Timer] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
+
+    # ---- entry points ----------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        """Take one lifecycle step of an event (record, shout, notify, escalate); returns at once."""
+        route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
+        self._lane(Action.RECORD).put(lambda: self._record(event, route))
+        if event.state is EventState.END:
+            with self._lock:
+                self._open.pop(event.event_id, None)
+                timer = self._timers.pop(event.event_id, None)
+            if timer is not None:
+                timer.cancel()
+            return
+        if event.state is not EventState.START:
+            return
+        with self._lock:
+            self._open[event.event_id] = event
+        if self.notify is not None:
+            notify = self.notify
+
+            def send() -> None:
+                self._attempt(event.event_id, Action.NOTIFY, "notify", lambda: notify(event))
+
+            self._lane(Action.NOTIFY).put(send)
+        self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=0))
+        if event.kind in ESCALATING and self.policy.escalate_max > 0:
+            self._later(event.event_id, self.policy.escalate_after_s, lambda: self._escalate(event, route, 1))
+
+    def add_evidence(self, event: Event, make: EvidenceFn, delay_s: float = 0.0) -> None:
+        """Write the event's evidence with ``make`` on the evidence lane, after ``delay_s`` (the post-event window)."""
+        route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
+
+        def queue_it() -> None:
+            self._lane(Action.EVIDENCE).put(lambda: self._evidence(event, route, make))
+
+        self._later(f"evidence:{event.event_id}", delay_s, queue_it)
+
+    def close(self) -> None:
+        """Cancel pending escalations and finish every queued action."""
+        with self._lock:
+            self._closed = True
+            timers = list(self._timers.values())
+            self._timers.clear()
+        for t in timers:
+            t.cancel()
+            if t.name.startswith("evidence:"):  # evidence already promised is still written
+                t.function(*t.args, **t.kwargs)
+        for lane in list(self._lanes.values()):
+            lane.close()
+
+    # ---- actions ---------------------------------------------------------------------------------
+
+    def _record(self, event: Event, route: CameraRoute) -> None:
+        def write() -> str:
+            with session_scope(self.engine) as s:
+                new = repo.record_event(s, event, route.community_id)
+            return "stored" if new else "updated"
+
+        self._attempt(event.event_id, Action.RECORD, self.engine.dialect.name, write)
+
+    def _evidence(self, event: Event, route: CameraRoute, make: EvidenceFn) -> None:
+        def write() -> str:
+            rec = make()
+            with session_scope(self.engine) as s:
+                repo.record_event(s, event, route.community_id)
+                repo.record_evidence(s, event.event_id, {n: (d.size, d.sha256, d.sm3) for n, d in rec.files.items()})
+            return str(rec.directory)
+
+        self._attempt(event.event_id, Action.EVIDENCE, "files", write)
+
+    def _shout(self, event: Event, route: CameraRoute, repeat: int) -> None:
+        if route.speaker is None:
+            return
+        backend = route.speaker.backend
+        now = time.monotonic()
+        local = event.wall.astimezone(ZoneInfo(route.timezone)).time()
+        quiet = next((w for w in route.quiet_hours if w.contains(local)), None)
+        if quiet is not None:
+            self._note(
+                event.event_id, Action.SHOUT, backend, "skipped", f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M}"
+            )
+            return
+        key = (event.camera_id, event.kind.value)
+        last = self._last_shout.get(key)
+        if repeat == 0 and last is not None and now - last < self.policy.cooldown_s:
+            self._note(event.event_id, Action.SHOUT, backend, "skipped",
+                       f"cooldown: this camera shouted about {event.kind.value} {now - last:.0f} s ago")  # fmt: skip
+            return
+        self._last_shout[key] = now
+        speaker = route.speaker
+
+        def play(attempt: int) -> str:
+            text = self.policy.messages.get(event.kind.value, "")
+            wav = self.policy.recordings.get(event.kind.value) or speak_to_wav(text, self.policy.voice, self.audio_dir)
+            return speaker.shout(Shout(event.event_id, event.camera_id, event.kind.value, text, wav, attempt, repeat))
+
+        if self._attempt(event.event_id, Action.SHOUT, backend, play):
+            try:
+                with session_scope(self.engine) as s:
+                    repo.record_event(s, event, route.community_id)
+                    repo.bump_shouts(s, event.event_id, escalate=repeat > 0)
+            except SQLAlchemyError as e:
+                log.error("[%s] cannot count the shout of %s: %s", event.camera_id, event.event_id, e)
+
+    def _escalate(self, event: Event, route: CameraRoute, n: int) -> None:
+        with self._lock:
+            still_open = event.event_id in self._open and not self._closed
+        if not still_open:
+            return
+        self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=n))
+        if n < self.policy.escalate_max:
+            self._later(event.event_id, self.policy.escalate_after_s, lambda: self._escalate(event, route, n + 1))
+
+    # ---- plumbing --------------------------------------------------------------------------------
+
+    def _attempt(self, event_id: str, action: Action, backend: str, fn: Callable[..., Any]) -> bool:
+        """Run ``fn`` up to policy.retries times; every attempt is recorded. True on success."""
+        takes_attempt = action is Action.SHOUT
+        for n in range(1, self.policy.retries + 1):
+            started = dt.datetime.now(dt.UTC)
+            try:
+                detail = fn(n) if takes_attempt else fn()
+            except (SpeakerError, EvidenceError, SQLAlchemyError, OSError, ValueError, RuntimeError) as e:
+                error = f"{type(e).__name__}: {e}"
+                log.warning("[%s] %s attempt %d/%d via %s failed: %s", event_id, action.value, n,
+                            self.policy.retries, backend, error)  # fmt: skip
+                self._note(event_id, action, backend, "failed", error, n, started)
+                if n < self.policy.retries:
+                    self.sleep(self.policy.retry_backoff_s * 2 ** (n - 1))
+                continue
+            self._note(event_id, action, backend, "ok", str(detail or ""), n, started)
+            return True
+        return False
+
+    def _note(
+        self, event_id: str, action: Action, backend: str, outcome: str, detail: str, attempt: int = 1,
+        started: dt.datetime | None = None,
+    ) -> None:  # fmt: skip
+        try:
+            with session_scope(self.engine) as s:
+                repo.record_attempt(
+                    s, event_id, action.value, backend, attempt, started or dt.datetime.now(dt.UTC), outcome, detail
+                )
+        except SQLAlchemyError as e:  # the database is down: the log still has it
+            log.error("cannot record %s attempt of %s (%s: %s): %s", action.value, event_id, outcome, detail, e)
+
+    def _lane(self, name: str) -> _Lane:
+        with self._lock:
+            lane = self._lanes.get(name)
+            if lane is None:
+                lane = self._lanes[name] = _Lane(name)
+            return lane
+
+    def _later(self, key: str, delay_s: float, job: Callable[[], None]) -> None:
+        if delay_s <= 0:
+            job()
+            return
+
+        def fire() -> None:
+            with self._lock:
+                if self._timers.get(key) is timer:
+                    del self._timers[key]
+            job()
+
+        timer = threading.Timer(delay_s, fire)
+        timer.name = key
+        timer.daemon = True
+        with self._lock:
+            if self._closed:
+                return
+            old = self._timers.get(key)
+            self._timers[key] = timer
+        if old is not None:
+            old.cancel()
+        timer.start()
