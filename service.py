@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import shlex
 import sys
@@ -321,6 +322,30 @@ def _version() -> str:
         return "unknown"
 
 
+def cmd_export_case(args: argparse.Namespace) -> int:
+    from alerts.evidence import EvidenceStore
+    from alerts.export import export_case
+    from store import repo
+    from store.db import database_url, open_database, session_scope
+
+    data: Path = args.data
+    if not (data / "evidence").is_dir():
+        print(f"error: {data} holds no evidence (expected {data}/evidence/)", file=sys.stderr)
+        return 2
+    records: dict[str, Any] = {}
+    if (data / "binwatch.db").exists() or os.environ.get("BINWATCH_DB_URL"):
+        engine = open_database(database_url(data))
+        with session_scope(engine) as s:
+            records = repo.case_records(s, args.event_ids)
+            for eid in args.event_ids:
+                repo.audit(s, args.actor, "export", f"event:{eid}", {"package": args.out.name})
+        engine.dispose()
+    summary = export_case(EvidenceStore(data), args.event_ids, args.out, args.actor, records)
+    print(f"wrote {summary['package']}: {summary['events']} event(s), {summary['files']} file(s), "
+          f"SHA-256 {summary['sha256']}")  # fmt: skip
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from alerts.evidence import EvidenceStore
 
@@ -419,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="every event of the data directory")
     r.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
     r.set_defaults(func=cmd_verify)
+
+    k = sub.add_parser("export-case", help="pack events' evidence, hashes, ledger and review into a case zip")
+    k.add_argument("event_ids", nargs="+", metavar="EVENT_ID")
+    k.add_argument("--out", type=Path, required=True, help="case.zip")
+    k.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
+    k.add_argument("--actor", default=os.environ.get("USER", "cli"), help="who exports (for the ledger)")
+    k.set_defaults(func=cmd_export_case)
 
     x = sub.add_parser(
         "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"

@@ -277,6 +277,10 @@ def _manifest(req: EvidenceRequest, digests: dict[str, FileDigest], settings: Ev
         },
         "software": ctx.software, "model": ctx.model, "rules": ctx.rules,
         "files": {name: d.as_dict() for name, d in digests.items()},
+        "derived": {  # drawn copies cite the original they were made from
+            "annotated.mp4": {"from": "original.mp4", "sha256": digests["original.mp4"].sha256},
+            "snapshot-annotated.jpg": {"from": "snapshot.jpg", "sha256": digests["snapshot.jpg"].sha256},
+        },
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
     }  # fmt: skip
 

@@ -180,3 +180,22 @@ def events_under_case(s: Session, open_only: bool = True) -> set[str]:
 
 def audit(s: Session, username: str, action: str, target: str, detail: dict[str, object] | None = None) -> None:
     s.add(AuditLog(username=username, action=action, target=target, detail=dict(detail or {})))
+
+
+def case_records(s: Session, event_ids: Sequence[str]) -> dict[str, object]:
+    """What the records say about these events: status, shouts, reviews and the cases they belong to."""
+    out: dict[str, object] = {}
+    for eid in event_ids:
+        row = s.get(EventRow, eid)
+        reviews = s.scalars(select(Review).where(Review.event_id == eid).order_by(Review.id)).all()
+        case_ids = s.scalars(select(CaseEvent.case_id).where(CaseEvent.event_id == eid)).all()
+        cases = [s.get(Case, c) for c in case_ids]
+        out[eid] = {
+            "status": row.status if row else "not in the records",
+            "priority": row.priority if row else None,
+            "shouts": row.shouts if row else None,
+            "reviews": [{"by": r.username, "verdict": r.verdict, "reason": r.reason, "at": r.at.isoformat()}
+                        for r in reviews],
+            "cases": [{"id": c.id, "status": c.status, "notes": c.notes, "by": c.created_by} for c in cases if c],
+        }  # fmt: skip
+    return out
