@@ -192,6 +192,23 @@ class AlertPolicy(_Model):
     recordings: dict[str, Path] = Field(default_factory=dict, description="A recorded WAV per kind, instead of TTS.")
 
 
+class RetentionPolicy(_Model):
+    """How long evidence is kept, per event kind. Evidence of an open case or under legal hold is never deleted."""
+
+    days: dict[str, int] = Field(
+        default_factory=lambda: {"littering": 180, "off_hours": 90, "overflow": 30},
+        description="Days to keep each kind's evidence after the event; a kind not listed is kept forever.",
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _positive(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = {k: d for k, d in v.items() if d < 1}
+        if bad:
+            raise ValueError(f"retention must be at least 1 day; got {bad}")
+        return v
+
+
 class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
@@ -244,6 +261,7 @@ class CityConfig(_Model):
     city: str = Field(default="", description="City name shown in reports.")
     timezone: str = Field(default="Asia/Shanghai", description="IANA time zone of reports and schedules.")
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     communities: list[CommunityConfig] = Field(min_length=1)
 
     @field_validator("timezone")

@@ -346,6 +346,53 @@ def cmd_export_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    from alerts.evidence import EvidenceStore
+    from alerts.retention import apply_retention
+    from config import RetentionPolicy, load_city_config
+    from store import repo
+    from store.db import database_url, open_database, session_scope
+
+    data: Path = args.data
+    if not (data / "evidence").is_dir():
+        print(f"error: {data} holds no evidence (expected {data}/evidence/)", file=sys.stderr)
+        return 2
+    policy = load_city_config(args.config).retention if args.config else RetentionPolicy()
+    engine = open_database(database_url(data))
+    with session_scope(engine) as s:
+        held = repo.held_events(s)
+    now = args.now or dt.datetime.now(dt.UTC)
+    result = apply_retention(EvidenceStore(data), policy, held, now, dry_run=args.dry_run)
+    if not args.dry_run:
+        with session_scope(engine) as s:
+            for eid in result.deleted:
+                repo.forget_evidence_files(s, eid)
+                repo.audit(s, "retention", "delete-evidence", f"event:{eid}")
+    engine.dispose()
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {len(result.deleted)} event(s)' evidence; kept {len(result.kept_held)} past their limit "
+          f"(legal hold or open case) and {result.kept_young} within it")  # fmt: skip
+    for eid in result.deleted:
+        print(f"  {verb}: {eid}")
+    for eid in result.kept_held:
+        print(f"  held: {eid}")
+    return 0
+
+
+def cmd_legal_hold(args: argparse.Namespace) -> int:
+    from store import repo
+    from store.db import database_url, open_database, session_scope
+
+    engine = open_database(database_url(args.data))
+    with session_scope(engine) as s:
+        for eid in args.event_ids:
+            repo.set_legal_hold(s, eid, not args.release)
+            repo.audit(s, args.actor, "release-hold" if args.release else "legal-hold", f"event:{eid}")
+    engine.dispose()
+    print(f"{'released' if args.release else 'placed'} legal hold on {len(args.event_ids)} event(s)")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from alerts.evidence import EvidenceStore
 
@@ -451,6 +498,22 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
     k.add_argument("--actor", default=os.environ.get("USER", "cli"), help="who exports (for the ledger)")
     k.set_defaults(func=cmd_export_case)
+
+    t2 = sub.add_parser(
+        "retention", help="delete evidence past its kind's retention (never held or open-case evidence)"
+    )
+    t2.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
+    t2.add_argument("--config", type=Path, default=None, help="city config whose retention applies (default built in)")
+    t2.add_argument("--now", type=_iso, default=None, help="judge ages as of this time (default now)")
+    t2.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    t2.set_defaults(func=cmd_retention)
+
+    h = sub.add_parser("legal-hold", help="keep events' evidence whatever its age (or --release)")
+    h.add_argument("event_ids", nargs="+", metavar="EVENT_ID")
+    h.add_argument("--release", action="store_true")
+    h.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
+    h.add_argument("--actor", default=os.environ.get("USER", "cli"))
+    h.set_defaults(func=cmd_legal_hold)
 
     x = sub.add_parser(
         "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"

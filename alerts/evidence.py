@@ -189,21 +189,24 @@ class EvidenceStore:
     # ---- verifying -------------------------------------------------------------------------------
 
     def event_ids(self) -> list[str]:
+        """Every event with evidence on disk or created in the ledger and not deleted since."""
         on_disk = {d.name for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")}
-        in_ledger = {
-            e.event_id for e in self.ledger.entries() if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED)
-        }
-        return sorted(on_disk | in_ledger)
+        return sorted(on_disk | set(self._created()))
 
-    def verify(self, event_ids: Sequence[str] | None = None) -> tuple[list[Problem], int]:
-        """(problems, files checked): every file re-hashed against its manifest, every manifest against the ledger."""
-        problems = [Problem("ledger", p) for p in self.ledger.verify()]
+    def _created(self) -> dict[str, str]:
+        """event id -> manifest SHA-256 at creation, for evidence the ledger says exists (not deleted)."""
         created: dict[str, str] = {}
         for e in self.ledger.entries():
             if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED):
                 created[e.event_id] = str(e.detail.get("manifest_sha256", ""))
             elif e.action is LedgerAction.DELETED:
                 created.pop(e.event_id, None)
+        return created
+
+    def verify(self, event_ids: Sequence[str] | None = None) -> tuple[list[Problem], int]:
+        """(problems, files checked): every file re-hashed against its manifest, every manifest against the ledger."""
+        problems = [Problem("ledger", p) for p in self.ledger.verify()]
+        created = self._created()
         checked = 0
         for eid in event_ids if event_ids is not None else self.event_ids():
             d = self.directory(eid)

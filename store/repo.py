@@ -199,3 +199,20 @@ def case_records(s: Session, event_ids: Sequence[str]) -> dict[str, object]:
             "cases": [{"id": c.id, "status": c.status, "notes": c.notes, "by": c.created_by} for c in cases if c],
         }  # fmt: skip
     return out
+
+
+def set_legal_hold(s: Session, event_id: str, hold: bool) -> None:
+    row = s.get(EventRow, event_id)
+    if row is None:
+        raise RecordError(f"no event {event_id!r}")
+    row.legal_hold = hold
+
+
+def held_events(s: Session) -> set[str]:
+    """Events whose evidence must be kept: under legal hold or in a case that is not closed."""
+    return set(s.scalars(select(EventRow.event_id).where(EventRow.legal_hold.is_(True))).all()) | events_under_case(s)
+
+
+def forget_evidence_files(s: Session, event_id: str) -> None:
+    for f in s.scalars(select(EvidenceFileRow).where(EvidenceFileRow.event_id == event_id)).all():
+        s.delete(f)

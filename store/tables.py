@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -82,6 +94,7 @@ class EventRow(Base):
     zone: Mapped[str] = mapped_column(String(64), default="")
     owner_track: Mapped[int | None] = mapped_column(Integer, nullable=True)
     shouts: Mapped[int] = mapped_column(Integer, default=0)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence never deleted while set
 
 
 class EvidenceFileRow(Base):
