@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from store.tables import (
     EvidenceFileRow,
     Point,
     Review,
+    User,
     utcnow,
 )
 
@@ -216,3 +218,46 @@ def held_events(s: Session) -> set[str]:
 def forget_evidence_files(s: Session, event_id: str) -> None:
     for f in s.scalars(select(EvidenceFileRow).where(EvidenceFileRow.event_id == event_id)).all():
         s.delete(f)
+
+
+ROLES = ("operator", "officer", "admin")
+_HASHER = None
+
+
+def _hasher() -> Any:
+    global _HASHER
+    if _HASHER is None:
+        from argon2 import PasswordHasher
+
+        _HASHER = PasswordHasher()
+    return _HASHER
+
+
+def add_user(s: Session, username: str, role: str, password: str) -> User:
+    """A new user with an argon2id password hash; weak or default passwords are refused."""
+    if role not in ROLES:
+        raise RecordError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
+        raise RecordError(f"user name must be 1-64 letters, digits, '-' or '_'; got {username!r}")
+    if len(password) < 10 or password.lower() in {"admin123456", "password123", "1234567890"} or password == username:
+        raise RecordError("password must be at least 10 characters and not a default or the user name")
+    if s.scalar(select(User).where(User.username == username)) is not None:
+        raise RecordError(f"user {username!r} exists")
+    user = User(username=username, role=role, password_hash=_hasher().hash(password))
+    s.add(user)
+    s.flush()
+    return user
+
+
+def authenticate(s: Session, username: str, password: str) -> User | None:
+    from argon2.exceptions import VerificationError
+
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        _hasher().hash(password)  # same work whether or not the user exists
+        return None
+    try:
+        _hasher().verify(user.password_hash, password)
+    except VerificationError:
+        return None
+    return user

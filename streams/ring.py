@@ -88,6 +88,21 @@ class PacketRing:
         self._nbytes = 0
         self._newest_t = float("-inf")
         self._codec_params: CodecParams | None = None
+        self._pins: dict[str, float] = {}
+
+    def pin(self, key: str, t_from: float) -> None:
+        """Keep packets from stream time ``t_from`` on, however old, until :meth:`unpin` (an event's pre-roll).
+
+        A littering candidate is confirmed only after its dwell time; its evidence starts ``pre_s``
+        before the garbage appeared, which can be older than ``buffer_s`` by then.
+        """
+        with self._lock:
+            self._pins[key] = t_from
+
+    def unpin(self, key: str) -> None:
+        with self._lock:
+            self._pins.pop(key, None)
+            self._trim_locked()
 
     @property
     def codec_params(self) -> CodecParams | None:
@@ -133,7 +148,7 @@ class PacketRing:
 
     def _trim_locked(self) -> None:
         # Drop whole GOPs while the next keyframe is still at least buffer_s before the newest packet.
-        cutoff = self._newest_t - self.buffer_s
+        cutoff = min([self._newest_t - self.buffer_s, *self._pins.values()])
         while len(self._keyframe_seq) >= 2 and self._keyframe_seq[1][1] <= cutoff:
             self._keyframe_seq.popleft()
             keep_from = self._keyframe_seq[0][0]

@@ -112,3 +112,23 @@ def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match=r"postgresql\+psycopg://\*\*\*@127.0.0.1:1/nowhere") as err:
         open_database("postgresql+psycopg://binwatch:secret@127.0.0.1:1/nowhere")
     assert "secret" not in str(err.value)
+
+
+def test_users_have_argon2_hashes_and_no_weak_passwords(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        for bad, message in [
+            (("admin", "admin", "short"), "at least 10 characters"),
+            (("admin", "admin", "admin123456"), "not a default"),
+            (("admin", "root", "a-long-enough-pass"), "role must be one of"),
+            (("bad name", "admin", "a-long-enough-pass"), "user name must be"),
+        ]:
+            with pytest.raises(repo.RecordError, match=message):
+                repo.add_user(s, *bad)
+        user = repo.add_user(s, "zhang_wei", "officer", "correct horse battery")
+        assert user.password_hash.startswith("$argon2id$")
+        with pytest.raises(repo.RecordError, match="exists"):
+            repo.add_user(s, "zhang_wei", "admin", "another long password")
+    with session_scope(engine) as s:
+        assert repo.authenticate(s, "zhang_wei", "correct horse battery") is not None
+        assert repo.authenticate(s, "zhang_wei", "wrong password!!") is None
+        assert repo.authenticate(s, "nobody", "correct horse battery") is None

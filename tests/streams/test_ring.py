@@ -68,6 +68,21 @@ def test_snapshot_starts_at_a_keyframe(t_from: float, t_to: float, first_t: floa
     assert (snap[0].t_s, snap[-1].t_s) == pytest.approx((first_t, last_t))
 
 
+def test_a_pin_keeps_an_events_pre_roll_past_buffer_s() -> None:
+    ring = PacketRing(5.0)
+    ring.set_codec_params(PARAMS)
+    stream = packets(40.0)
+    for p in stream[:120]:  # 12 s
+        ring.push(p)
+    ring.pin("candidate-1", 8.5)  # the garbage appeared at 11.5 s; pre-roll 3 s, still inside the buffer
+    for p in stream[120:300]:  # on to 30 s: far past buffer_s
+        ring.push(p)
+    snap = ring.snapshot(8.5, 30.0)
+    assert snap[0].is_keyframe and snap[0].t_s == 8.0 and snap[-1].t_s == pytest.approx(29.9)
+    ring.unpin("candidate-1")
+    assert ring.packets()[0].t_s == 25.0, "released: back to buffer_s"
+
+
 def test_snapshot_outside_the_buffer_and_reversed_windows() -> None:
     ring = filled(3.0, 10.0)
     assert ring.snapshot(0.0, 2.0) == []
