@@ -43,13 +43,13 @@ def main() -> None:
             rec = EvidenceStore(Path(tmp) / "data").write(
                 EvidenceRequest(ev, EvidenceContext(camera.id), codec, packets, [], None)
             )
-            for k, v in rec.write_ms.items():
-                full.setdefault(k, []).append(v)
+            for step, ms in rec.write_ms.items():
+                full.setdefault(step, []).append(ms)
     med = statistics.median(remux)
     print(f"original clip (cut + stream-copy remux): median {med:.1f} ms over {args.runs} runs; "
           f"target <= 50 ms: ratio {med / 50:.2f} {'PASS' if med <= 50 else 'FAIL'}")  # fmt: skip
-    for k, v in full.items():
-        print(f"  full evidence step {k}: median {statistics.median(v):.0f} ms")
+    for step, times in full.items():
+        print(f"  full evidence step {step}: median {statistics.median(times):.0f} ms")
 
 
 if __name__ == "__main__":
