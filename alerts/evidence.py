@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from alerts.digests import FileDigest, digest_file
 from alerts.ledger import CustodyLedger, LedgerAction
+from detector.overlay import draw_overlay
 from detector.rules.events import Event
 from detector.tracks import Tick
 from detector.zones import ZoneMap
@@ -305,7 +306,9 @@ def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[ND
             bgr = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
             h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
             bgr = np.ascontiguousarray(bgr[:h, :w])
-            drawn = _draw(bgr, t, ev, _nearest(ticks, t), req.zones, ev.wall + dt.timedelta(seconds=t - ev.t_s), tz)
+            wall = (ev.wall + dt.timedelta(seconds=t - ev.t_s)).astimezone(tz)
+            marks = [(ev.bbox, ev.kind.value)] if t >= ev.t_start_s else []
+            drawn = draw_overlay(bgr, ev.camera_id, wall, t, _nearest(ticks, t), req.zones, marks)
             if writer is None:
                 writer = H264Writer(out, w, h, rate, crf=23)
             writer.write(drawn)
@@ -322,41 +325,6 @@ def _nearest(ticks: list[Tick], t: float) -> Tick | None:
         return None
     tick = min(ticks, key=lambda k: abs(k.t_s - t))
     return tick if abs(tick.t_s - t) <= 0.5 else None
-
-
-RED, GREEN, YELLOW, WHITE, ORANGE = (40, 40, 230), (60, 200, 60), (0, 210, 255), (255, 255, 255), (0, 140, 255)
-
-
-def _draw(
-    bgr: NDArray[np.uint8], t: float, ev: Event, tick: Tick | None, zones: ZoneMap | None, wall: dt.datetime,
-    tz: ZoneInfo,
-) -> NDArray[np.uint8]:  # fmt: skip
-    img = bgr.copy()
-    thick = max(1, img.shape[1] // 640)
-    if zones is not None:
-        for poly in zones.bins_polygons:
-            cv2.polylines(img, [np.asarray(poly, np.int32)], True, GREEN, thick)
-        for poly in zones.no_dump_polygons:
-            cv2.polylines(img, [np.asarray(poly, np.int32)], True, ORANGE, thick)
-    if tick is not None:
-        for p in tick.people:
-            x1, y1, x2, y2 = (int(v) for v in p.xyxy)
-            cv2.rectangle(img, (x1, y1), (x2, y2), YELLOW, thick)
-            cv2.putText(
-                img, f"#{p.track_id}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick, YELLOW, thick
-            )
-        for o in tick.objects:
-            x1, y1, x2, y2 = (int(v) for v in o.xyxy)
-            cv2.rectangle(img, (x1, y1), (x2, y2), WHITE, thick)
-    if t >= ev.t_start_s:
-        x1, y1, x2, y2 = (int(v) for v in ev.bbox)
-        cv2.rectangle(img, (x1, y1), (x2, y2), RED, thick + 1)
-        cv2.putText(img, ev.kind.value, (x1, min(img.shape[0] - 4, y2 + 16 * thick)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.5 * thick, RED, thick)  # fmt: skip
-    stamp = f"{ev.camera_id}  {wall.astimezone(tz).strftime('%Y-%m-%d %H:%M:%S')}  t={t:.1f}s"
-    cv2.rectangle(img, (0, 0), (img.shape[1], 22 * thick), (0, 0, 0), -1)
-    cv2.putText(img, stamp, (6, 16 * thick), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thick, WHITE, thick)
-    return img
 
 
 def _write_jpeg(path: Path, bgr: NDArray[np.uint8]) -> None:

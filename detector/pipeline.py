@@ -59,6 +59,11 @@ class CameraAnalyzer:
         self._people_present = False
         self.history: deque[Tick] = deque(maxlen=max(1, round(HISTORY_S * self.analysis_fps)))
 
+    @property
+    def pending_since(self) -> float | None:
+        """Stream time of the oldest garbage still waiting for confirmation, if any."""
+        return self._littering.pending_since
+
     def needs_detection(self, bgr: NDArray[np.uint8]) -> bool:
         """Motion gating: the model is skipped when nothing moved and nothing is pending."""
         moved = self._gate.moved(bgr)

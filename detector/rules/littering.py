@@ -67,6 +67,11 @@ class LitteringRule:
         """Whether anything is waiting for confirmation (the pipeline keeps analysing while so)."""
         return any(c.event is None for c in self._candidates.values())
 
+    @property
+    def pending_since(self) -> float | None:
+        """Stream time the oldest unconfirmed candidate was first seen (evidence pre-roll starts before it)."""
+        return min((c.first_seen for c in self._candidates.values() if c.event is None), default=None)
+
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
         people = {p.track_id: p for p in tick.people}
