@@ -15,6 +15,7 @@ from detector.rules.events import Event, EventState
 from store.tables import (
     ActionAttempt,
     AuditLog,
+    AuthToken,
     Camera,
     Case,
     CaseEvent,
@@ -261,3 +262,52 @@ def authenticate(s: Session, username: str, password: str) -> User | None:
     except VerificationError:
         return None
     return user
+
+
+def issue_token(s: Session, user: User, kind: str, lifetime: dt.timedelta) -> tuple[str, str]:
+    """A new random token (returned once, stored as its SHA-256) and, for sessions, its CSRF token."""
+    import hashlib
+    import secrets
+
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24) if kind == "session" else ""
+    s.add(AuthToken(token_sha256=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id, kind=kind, csrf=csrf,
+                    expires=utcnow() + lifetime))  # fmt: skip
+    return token, csrf
+
+
+def user_for_token(s: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
+    import hashlib
+
+    row = s.get(AuthToken, hashlib.sha256(token.encode()).hexdigest())
+    if row is None or row.kind != kind or row.expires < utcnow():
+        return None
+    user = s.get(User, row.user_id)
+    return (user, row) if user is not None else None
+
+
+def revoke_token(s: Session, token: str) -> None:
+    import hashlib
+
+    row = s.get(AuthToken, hashlib.sha256(token.encode()).hexdigest())
+    if row is not None:
+        s.delete(row)
+
+
+def acknowledge(s: Session, event_id: str, username: str) -> EventRow:
+    row = s.get(EventRow, event_id)
+    if row is None:
+        raise RecordError(f"no event {event_id!r}")
+    if row.status == "new":
+        row.status, row.updated = "acknowledged", utcnow()
+    return row
+
+
+def list_cases(s: Session) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for c in s.scalars(select(Case).order_by(Case.id.desc())).all():
+        events = s.scalars(select(CaseEvent.event_id).where(CaseEvent.case_id == c.id)).all()
+        out.append({
+            "id": c.id, "status": c.status, "notes": c.notes, "created_by": c.created_by,
+            "created": c.created.isoformat(), "updated": c.updated.isoformat(), "event_ids": list(events),
+        })  # fmt: skip
+    return out

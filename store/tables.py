@@ -165,3 +165,15 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuthToken(Base):
+    """A login session (cookie, with its CSRF token) or an API bearer token; only the SHA-256 is stored."""
+
+    __tablename__ = "auth_tokens"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # session / api
+    csrf: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires: Mapped[dt.datetime]

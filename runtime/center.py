@@ -1,0 +1,186 @@
+"""The running monitoring center: builds every camera from the config, runs them, and stops them in order.
+
+Start-up order: records (migrate, sync the config) -> evidence recovery -> demo clips (rendered once)
+-> the one shared model -> the dispatcher -> each camera. Stop: cameras -> model -> dispatcher
+(which finishes evidence being written) -> records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from alerts.digests import digest_file
+from alerts.dispatcher import CameraRoute, Dispatcher
+from alerts.evidence import EvidenceContext, EvidenceStore
+from alerts.speakers import make_speaker
+from config import CityConfig, load_city_config
+from detector.batching import BatchingDetector
+from detector.pipeline import CameraAnalyzer
+from detector.rules.events import Event
+from detector.yolo import BUNDLED_MODEL, REPO_ROOT, YoloDetector, cache_dir, software_versions
+from runtime.broker import Broker
+from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
+from sim.source import is_sim_source, resolve_camera
+from store import repo
+from store.db import database_url, open_database, session_scope
+from streams.source import CameraSource, SourceKind
+
+log = logging.getLogger("binwatch.runtime")
+
+DEMO_CONFIG = REPO_ROOT / "config" / "demo.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings: from the command line, else BINWATCH_* environment variables, else defaults."""
+
+    config: Path = DEMO_CONFIG
+    data_dir: Path = Path("data")
+    model: Path = BUNDLED_MODEL
+    imgsz: int = 320
+    db_url: str | None = None
+    start_cameras: bool = True  # False: API only (tests of the API without video)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        env: dict[str, Any] = {}
+        for name, key in (("config", "BINWATCH_CONFIG"), ("data_dir", "BINWATCH_DATA"), ("model", "BINWATCH_MODEL")):
+            if os.environ.get(key):
+                env[name] = Path(os.environ[key])
+        if os.environ.get("BINWATCH_DB_URL"):
+            env["db_url"] = os.environ["BINWATCH_DB_URL"]
+        return cls(**{**env, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+@dataclass
+class Center:
+    settings: Settings
+    broker: Broker = field(default_factory=Broker)
+    progress: Callable[[str, int, int], None] | None = None
+    city: CityConfig | None = None
+    engine: Engine | None = None
+    evidence: EvidenceStore | None = None
+    dispatcher: Dispatcher | None = None
+    batching: BatchingDetector | None = None
+    cameras: dict[str, CameraRuntime] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+    failures: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        s = self.settings
+        self.city = load_city_config(s.config)
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = open_database(s.db_url or database_url(s.data_dir))
+        with session_scope(self.engine) as sess:
+            repo.sync_config(sess, self.city)
+        self.evidence = EvidenceStore(s.data_dir)
+        for note in self.evidence.recover():
+            log.warning("evidence recovery: %s", note)
+        routes = {}
+        for community, _, cam in self.city.cameras():
+            speaker = make_speaker(cam.speaker) if cam.speaker is not None else None
+            routes[cam.id] = CameraRoute(
+                cam.id, community.id, speaker, tuple(community.quiet_hours), self.city.timezone
+            )
+        self.dispatcher = Dispatcher(self.engine, self.city.alerts, routes, cache_dir() / "audio", notify=self._notify)
+        if not s.start_cameras:
+            return
+        detector = YoloDetector(s.model, imgsz=s.imgsz)
+        self.batching = BatchingDetector(detector, max_batch=8, max_wait_ms=30.0)
+        context_common = {
+            "software": {"binwatch": _version(), **software_versions()},
+            "model": {"file": s.model.name, "sha256": digest_file(s.model).sha256 if s.model.is_file() else "(dir)"},
+        }
+        for community, point, cam in self.city.cameras():
+            self.cameras[cam.id] = self._build_camera(community, point, cam, context_common)
+        for rt in self.cameras.values():
+            rt.start()
+
+    def _build_camera(self, community: Any, point: Any, cam: Any, common: dict[str, Any]) -> CameraRuntime:
+        assert self.city is not None and self.dispatcher is not None and self.evidence is not None
+        assert self.batching is not None
+        clock: Clock = host_clock
+        if is_sim_source(cam.source):
+
+            def progress(done: int, total: int, cam_id: str = cam.id) -> None:
+                if self.progress is not None:
+                    self.progress(f"rendering demo camera {cam_id}", done, total)
+
+            cam, truth = resolve_camera(cam, self.settings.data_dir / "demo-clips", progress)
+            clock = clip_clock(
+                dt.datetime.fromisoformat(truth["start"]), float(truth["duration_s"]), self.city.timezone
+            )
+        demo = clock is not host_clock
+        source = CameraSource(
+            cam.id, cam.sub_source or cam.source, analysis_fps=cam.analysis_fps, realtime=True,
+            loop=demo or _kind(cam.source) == SourceKind.FILE, buffer_s=15.0,
+        )  # fmt: skip
+        schedule = self.city.schedule_for(community, cam)
+        context = EvidenceContext(
+            camera_id=cam.id, camera_name=cam.name, community_id=community.id, community_name=community.name,
+            point_id=point.id, point_name=point.name, address=point.address, timezone=self.city.timezone,
+            clock_source="demo clip's own clock (today's date)" if demo else "host clock at decode (NTP)",
+            rules={**{k: float(v) for k, v in cam.rules.model_dump().items()},
+                   "pre_s": self.evidence.settings.pre_s, "post_s": self.evidence.settings.post_s},
+            **common,
+        )  # fmt: skip
+        analyzer = CameraAnalyzer(cam, schedule, cam.analysis_fps)
+        return CameraRuntime(
+            community, point, cam, source, analyzer, self.batching, self.dispatcher, self.evidence, context, clock,
+            self.city.timezone,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        for rt in self.cameras.values():
+            rt.request_stop()
+        for rt in self.cameras.values():
+            rt.join(10.0)
+        if self.batching is not None:
+            self.batching.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()  # finishes evidence being written
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def _notify(self, event: Event) -> None:
+        rt = self.cameras.get(event.camera_id)
+        self.broker.publish("alert", {
+            "event_id": event.event_id, "camera_id": event.camera_id, "kind": event.kind.value,
+            "wall": event.wall.isoformat(), "bbox": list(event.bbox), "score": event.score,
+            "community_id": rt.community.id if rt else "", "camera_name": rt.camera.name if rt else "",
+        })  # fmt: skip
+
+
+def _kind(url: str) -> SourceKind:
+    from streams.source import source_kind
+
+    return source_kind(url)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("binwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def print_progress(what: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(1, total)
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+    sys.stderr.flush()
