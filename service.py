@@ -393,6 +393,74 @@ def cmd_legal_hold(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """The monitoring center: API, web UI and every configured camera's pipeline, in one process."""
+    import logging
+    import secrets
+
+    import uvicorn
+    from sqlalchemy import select
+
+    from api.app import create_app
+    from runtime.center import DEMO_CONFIG, Center, Settings, print_progress
+    from store import repo
+    from store.db import database_url, open_database, session_scope
+    from store.tables import User
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(config=args.config, data_dir=args.data, model=args.model, imgsz=args.imgsz)
+    if not settings.config.is_file():
+        print(f"error: config {settings.config} does not exist (expected a city YAML such as config/demo.yaml)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    engine = open_database(settings.db_url or database_url(settings.data_dir))
+    with session_scope(engine) as s:
+        has_users = s.scalar(select(User).limit(1)) is not None
+        login_hint = "log in with your binwatch user"
+        if not has_users and settings.config.resolve() == DEMO_CONFIG.resolve():
+            password = secrets.token_urlsafe(12)
+            repo.add_user(s, "demo", "admin", password)
+            login_hint = (
+                f"demo login: user 'demo', password '{password}' (shown once; add users with `binwatch user add`)"
+            )
+        elif not has_users:
+            login_hint = "no users yet: create the first admin with `binwatch user add NAME --role admin`"
+    engine.dispose()
+    center = Center(settings, progress=print_progress)
+    app = create_app(settings, center)
+    print(f"binwatch: {settings.config} -> open http://{args.host}:{args.port}/  ({login_hint})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    import datetime as _dt
+    import getpass
+
+    from sqlalchemy import select
+
+    from store import repo
+    from store.db import database_url, open_database, session_scope
+    from store.tables import User
+
+    engine = open_database(database_url(args.data))
+    with session_scope(engine) as s:
+        if args.user_command == "add":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+            repo.add_user(s, args.name, args.role, password)
+            repo.audit(s, "cli", "user-add", f"user:{args.name}", {"role": args.role})
+            print(f"added {args.role} {args.name}")
+        else:
+            user = s.scalar(select(User).where(User.username == args.name))
+            if user is None:
+                raise ValueError(f"no user {args.name!r}")
+            token, _ = repo.issue_token(s, user, "api", _dt.timedelta(days=args.days))
+            repo.audit(s, "cli", "token", f"user:{args.name}", {"days": args.days})
+            print(token)
+    engine.dispose()
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from alerts.evidence import EvidenceStore
 
@@ -514,6 +582,28 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
     h.add_argument("--actor", default=os.environ.get("USER", "cli"))
     h.set_defaults(func=cmd_legal_hold)
+
+    run = sub.add_parser("run", help="run the monitoring center: cameras, alerts, API and web UI")
+    run.add_argument("--config", type=Path, default=None, help="city YAML (default config/demo.yaml)")
+    run.add_argument("--data", type=Path, default=None, help="data directory (default ./data)")
+    run.add_argument("--model", type=Path, default=None, help="default: the bundled model")
+    run.add_argument("--imgsz", type=int, default=None, help="model input size (default 320)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(func=cmd_run)
+
+    u = sub.add_parser("user", help="manage users (the first admin is created here)")
+    usub = u.add_subparsers(dest="user_command", required=True)
+    ua = usub.add_parser("add", help="add a user; the password is asked for (or read from stdin)")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, choices=["operator", "officer", "admin"])
+    ua.add_argument("--password-stdin", action="store_true")
+    ut = usub.add_parser("token", help="issue an API bearer token for a user (printed once)")
+    ut.add_argument("name")
+    ut.add_argument("--days", type=int, default=90)
+    for sp in (ua, ut):
+        sp.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
+    u.set_defaults(func=cmd_user)
 
     x = sub.add_parser(
         "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"

@@ -94,6 +94,7 @@ class Dispatcher:
     _timers: dict[str, threading.Timer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
+    failures: dict[str, int] = field(default_factory=dict)  # action -> failed attempts, for /metrics
 
     # ---- entry points ----------------------------------------------------------------------------
 
@@ -122,6 +123,14 @@ class Dispatcher:
         self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=0))
         if event.kind in ESCALATING and self.policy.escalate_max > 0:
             self._later(event.event_id, self.policy.escalate_after_s, lambda: self._escalate(event, route, 1))
+
+    def shout_again(self, event: Event) -> bool:
+        """An operator asks for another shout (no cooldown); False when the camera has no speaker."""
+        route = self.routes.get(event.camera_id)
+        if route is None or route.speaker is None:
+            return False
+        self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=1))
+        return True
 
     def add_evidence(self, event: Event, make: EvidenceFn, delay_s: float = 0.0) -> None:
         """Write the event's evidence with ``make`` on the evidence lane, after ``delay_s`` (the post-event window)."""
@@ -222,6 +231,8 @@ class Dispatcher:
                 log.warning("[%s] %s attempt %d/%d via %s failed: %s", event_id, action.value, n,
                             self.policy.retries, backend, error)  # fmt: skip
                 self._note(event_id, action, backend, "failed", error, n, started)
+                with self._lock:
+                    self.failures[action.value] = self.failures.get(action.value, 0) + 1
                 if n < self.policy.retries:
                     self.sleep(self.policy.retry_backoff_s * 2 ** (n - 1))
                 continue

@@ -38,14 +38,16 @@ def host_clock(frame: Frame) -> dt.datetime:
 
 
 def clip_clock(start: dt.datetime, duration_s: float, tz: str) -> Clock:
-    """Demo cameras: today's date at the clip's own time of day, so its scenario's schedule holds on every loop."""
+    """Demo cameras: the clip's own time of day (today, or yesterday if later than now), so its schedule holds."""
     zone = ZoneInfo(tz)
     local = start.astimezone(zone)
     offset = dt.timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
 
     def clock(frame: Frame) -> dt.datetime:
-        today = dt.datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-        return today + offset + dt.timedelta(seconds=frame.t_s % duration_s)
+        now = dt.datetime.now(zone)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        t = today + offset + dt.timedelta(seconds=frame.t_s % duration_s)
+        return t - dt.timedelta(days=1) if t > now else t  # the latest such moment that is not in the future
 
     return clock
 

@@ -1,0 +1,74 @@
+"""Who is asking: session cookie (with CSRF for changes) or bearer token; roles operator < officer < admin."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from runtime.center import Center
+from store import repo
+from store.db import session_scope
+
+SESSION_COOKIE = "binwatch_session"
+CSRF_HEADER = "X-CSRF-Token"
+RANK = {"operator": 0, "officer": 1, "admin": 2}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: str
+    via: str  # session / api
+
+
+def get_center(request: Request) -> Center:
+    center: Center = request.app.state.center
+    return center
+
+
+def get_session(center: Annotated[Center, Depends(get_center)]) -> Iterator[Session]:
+    if center.engine is None:
+        raise HTTPException(503, "the service is starting; the database is not open yet")
+    with session_scope(center.engine) as s:
+        yield s
+
+
+def current_user(request: Request, s: Annotated[Session, Depends(get_session)]) -> Principal:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        found = repo.user_for_token(s, auth[7:].strip(), "api")
+        if found is None:
+            raise HTTPException(401, "invalid or expired API token")
+        return Principal(found[0].username, found[0].role, "api")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise HTTPException(401, "not logged in")
+    found = repo.user_for_token(s, cookie, "session")
+    if found is None:
+        raise HTTPException(401, "session expired; log in again")
+    user, token = found
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), token.csrf):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF protection)")
+    return Principal(user.username, user.role, "session")
+
+
+def require(role: str) -> Callable[[Principal], Principal]:
+    def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if RANK[user.role] < RANK[role]:
+            raise HTTPException(403, f"this needs the {role} role; {user.username} is {user.role}")
+        return user
+
+    return check
+
+
+CenterDep = Annotated[Center, Depends(get_center)]
+SessionDep = Annotated[Session, Depends(get_session)]
+Operator = Annotated[Principal, Depends(require("operator"))]
+Officer = Annotated[Principal, Depends(require("officer"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,92 @@
+"""/metrics in the Prometheus text format; every name starts with binwatch_."""
+
+from __future__ import annotations
+
+from runtime.center import Center
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_metrics(center: Center) -> str:
+    lines: list[str] = []
+
+    def family(name: str, kind: str, help_: str, samples: list[tuple[dict[str, str], float]]) -> None:
+        lines.append(f"# HELP {name} {help_}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            label = ",".join(f'{k}="{_esc(v)}"' for k, v in labels.items())
+            lines.append(f"{name}{{{label}}} {value}" if label else f"{name} {value}")
+
+    cams = list(center.cameras.values())
+    health = {rt.camera.id: rt.source.health() for rt in cams}
+    family(
+        "binwatch_events_total",
+        "counter",
+        "Confirmed events by camera and kind.",
+        [({"camera": rt.camera.id, "kind": k}, float(n)) for rt in cams for k, n in sorted(rt.events_total.items())],
+    )
+    family(
+        "binwatch_camera_fps_in",
+        "gauge",
+        "Frames decoded per second.",
+        [({"camera": c}, round(h.fps_in, 3)) for c, h in health.items()],
+    )
+    family(
+        "binwatch_camera_fps_out",
+        "gauge",
+        "Frames handed to analysis per second.",
+        [({"camera": c}, round(h.fps_out, 3)) for c, h in health.items()],
+    )
+    family(
+        "binwatch_camera_dropped_frames_total",
+        "counter",
+        "Frames dropped because analysis was behind.",
+        [({"camera": c}, float(h.dropped)) for c, h in health.items()],
+    )
+    family(
+        "binwatch_camera_reconnects_total",
+        "counter",
+        "Stream reconnect attempts.",
+        [({"camera": c}, float(h.reconnects)) for c, h in health.items()],
+    )
+    family(
+        "binwatch_camera_online",
+        "gauge",
+        "1 when the camera's stream is online.",
+        [({"camera": c}, 1.0 if h.state.value == "online" else 0.0) for c, h in health.items()],
+    )
+    family(
+        "binwatch_ring_bytes",
+        "gauge",
+        "Encoded bytes held for evidence per camera.",
+        [({"camera": c}, float(h.ring_bytes)) for c, h in health.items()],
+    )
+    stats = center.batching.stats if center.batching else None
+    family(
+        "binwatch_inference_seconds_total",
+        "counter",
+        "Seconds spent in model inference.",
+        [({}, round(stats.inference_s, 4) if stats else 0.0)],
+    )
+    family(
+        "binwatch_inference_frames_total",
+        "counter",
+        "Frames through the model.",
+        [({}, float(stats.frames) if stats else 0.0)],
+    )
+    failures = center.dispatcher.failures if center.dispatcher else {}
+    family(
+        "binwatch_action_failures_total",
+        "counter",
+        "Failed action attempts by action.",
+        [({"action": a}, float(failures.get(a, 0))) for a in ("record", "evidence", "shout", "notify")],
+    )
+    family(
+        "binwatch_sse_subscribers",
+        "gauge",
+        "Browsers following the live feed.",
+        [({}, float(center.broker.subscribers))],
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,293 @@
+"""/api/...: cameras, events, evidence (range requests), live feed (SSE), actions, reviews, cases, admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from alerts.evidence import FILES, MANIFEST, EvidenceError
+from alerts.export import export_case
+from alerts.ledger import LedgerAction
+from api.deps import SESSION_COOKIE, Admin, CenterDep, Officer, Operator, SessionDep
+from config import redact_url
+from detector.rules.events import Event, EventKind, EventState
+from store import repo
+from store.tables import EventRow
+
+router = APIRouter(prefix="/api")
+
+
+# ---- schemas -------------------------------------------------------------------------------------
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ReviewIn(BaseModel):
+    verdict: Literal["confirmed", "dismissed"]
+    reason: str = Field(default="", max_length=2000, description="Required for a dismissal.")
+
+
+class CaseIn(BaseModel):
+    event_ids: list[str] = Field(min_length=1)
+    notes: str = Field(default="", max_length=4000)
+
+
+class CaseStatusIn(BaseModel):
+    status: Literal["rectified", "closed"]
+    notes: str = Field(default="", max_length=4000)
+
+
+def _event_json(r: EventRow) -> dict[str, Any]:
+    return {
+        "event_id": r.event_id, "camera_id": r.camera_id, "community_id": r.community_id, "kind": r.kind,
+        "state": r.state, "status": r.status, "priority": r.priority, "wall": r.wall.isoformat(),
+        "t_s": r.t_s, "t_start_s": r.t_start_s, "bbox": r.bbox, "score": r.score, "zone": r.zone,
+        "shouts": r.shouts, "legal_hold": r.legal_hold,
+    }  # fmt: skip
+
+
+# ---- session -------------------------------------------------------------------------------------
+
+
+@router.post("/login", tags=["auth"])
+def login(body: LoginIn, response: Response, s: SessionDep, request: Request) -> dict[str, str]:
+    user = repo.authenticate(s, body.username, body.password)
+    if user is None:
+        repo.audit(s, body.username, "login-failed", "session")
+        raise HTTPException(401, "wrong user name or password")
+    token, csrf = repo.issue_token(s, user, "session", dt.timedelta(hours=12))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600,
+                        secure=request.url.scheme == "https")  # fmt: skip
+    repo.audit(s, user.username, "login", "session")
+    return {"username": user.username, "role": user.role, "csrf": csrf}
+
+
+@router.post("/logout", tags=["auth"])
+def logout(request: Request, response: Response, s: SessionDep, user: Operator) -> dict[str, str]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        repo.revoke_token(s, cookie)
+    response.delete_cookie(SESSION_COOKIE)
+    return {"ok": "logged out"}
+
+
+@router.get("/me", tags=["auth"])
+def me(user: Operator, request: Request, s: SessionDep) -> dict[str, str]:
+    csrf = ""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = repo.user_for_token(s, cookie, "session")
+        csrf = found[1].csrf if found else ""
+    return {"username": user.username, "role": user.role, "csrf": csrf}
+
+
+# ---- cameras -------------------------------------------------------------------------------------
+
+
+@router.get("/cameras", tags=["cameras"])
+def cameras(center: CenterDep, user: Operator) -> list[dict[str, Any]]:
+    out = []
+    assert center.city is not None
+    for community, point, cam in center.city.cameras():
+        rt = center.cameras.get(cam.id)
+        h = rt.source.health() if rt else None
+        out.append({
+            "camera_id": cam.id, "name": cam.name, "community_id": community.id, "community": community.name,
+            "point_id": point.id, "point": point.name, "source": redact_url(cam.source),
+            "state": h.state.value if h else "not started", "fps_in": round(h.fps_in, 2) if h else 0.0,
+            "fps_out": round(h.fps_out, 2) if h else 0.0, "dropped": h.dropped if h else 0,
+            "reconnects": h.reconnects if h else 0, "last_error": h.last_error if h else None,
+            "last_frame": dt.datetime.fromtimestamp(h.last_frame_wall, dt.UTC).isoformat()
+            if h and h.last_frame_wall else None,
+            "events": dict(rt.events_total) if rt else {},
+        })  # fmt: skip
+    return out
+
+
+@router.get("/cameras/{camera_id}/picture.jpg", tags=["cameras"])
+def picture(camera_id: str, center: CenterDep, user: Operator) -> Response:
+    rt = center.cameras.get(camera_id)
+    if rt is None:
+        raise HTTPException(404, f"no running camera {camera_id!r}")
+    if rt.picture is None:
+        raise HTTPException(404, f"camera {camera_id} has no picture yet")
+    return Response(rt.picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+# ---- events --------------------------------------------------------------------------------------
+
+
+@router.get("/events", tags=["events"])
+def events(
+    s: SessionDep, user: Operator,
+    community: str | None = None, camera: str | None = None, kind: str | None = None, status: str | None = None,
+    since: dt.datetime | None = None, until: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:  # fmt: skip
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"{name} needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
+    rows, total = repo.list_events(s, repo.EventFilter(community, camera, kind, status, since, until), limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "items": [_event_json(r) for r in rows]}
+
+
+@router.get("/events/{event_id}", tags=["events"])
+def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
+    row = s.get(EventRow, event_id)
+    if row is None:
+        raise HTTPException(404, f"no event {event_id!r}")
+    assert center.evidence is not None
+    d = center.evidence.directory(event_id)
+    manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8")) if (d / MANIFEST).is_file() else None
+    if manifest is not None:
+        center.evidence.ledger.append(event_id, LedgerAction.VIEWED, user.username, {"via": user.via})
+    repo.audit(s, user.username, "view", f"event:{event_id}")
+    return {
+        "event": _event_json(row),
+        "manifest": manifest,
+        "files": [n for n in (*FILES, MANIFEST) if (d / n).is_file()],
+        "attempts": [
+            {
+                "action": a.action,
+                "backend": a.backend,
+                "attempt": a.attempt,
+                "outcome": a.outcome,
+                "detail": a.detail,
+                "started": a.started.isoformat(),
+                "finished": a.finished.isoformat(),
+            }
+            for a in repo.attempts_of(s, event_id)
+        ],
+        "ledger": [{**e.body(), "hash": e.hash} for e in center.evidence.ledger.for_event(event_id)],
+        "records": repo.case_records(s, [event_id])[event_id],
+    }
+
+
+@router.get("/events/{event_id}/files/{name}", tags=["evidence"])
+def evidence_file(event_id: str, name: str, request: Request, center: CenterDep, s: SessionDep, user: Operator) -> Any:
+    if name not in (*FILES, MANIFEST):
+        raise HTTPException(404, f"no evidence file {name!r}; expected one of {', '.join((*FILES, MANIFEST))}")
+    assert center.evidence is not None
+    path = center.evidence.directory(event_id) / name
+    if not path.is_file():
+        raise HTTPException(404, f"event {event_id} has no {name} (evidence still being written, or deleted)")
+    rng = request.headers.get("range", "")
+    if not rng or rng.replace(" ", "").startswith("bytes=0-"):  # a player's follow-up range reads are one viewing
+        center.evidence.ledger.append(event_id, LedgerAction.DOWNLOADED, user.username, {"file": name})
+        repo.audit(s, user.username, "download", f"event:{event_id}", {"file": name})
+    media = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}[path.suffix]
+    return FileResponse(path, media_type=media)
+
+
+@router.get("/stream", tags=["events"])
+async def stream(center: CenterDep, user: Operator) -> StreamingResponse:
+    """Server-Sent Events: `alert` for every confirmed event, as it is confirmed."""
+    return StreamingResponse(center.broker.subscribe(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+
+@router.post("/events/{event_id}/ack", tags=["actions"])
+def ack(event_id: str, s: SessionDep, user: Operator) -> dict[str, Any]:
+    try:
+        row = repo.acknowledge(s, event_id, user.username)
+    except repo.RecordError as e:
+        raise HTTPException(404, str(e)) from e
+    repo.audit(s, user.username, "acknowledge", f"event:{event_id}")
+    return _event_json(row)
+
+
+@router.post("/events/{event_id}/shout", tags=["actions"])
+def shout_again(event_id: str, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, str]:
+    row = s.get(EventRow, event_id)
+    if row is None:
+        raise HTTPException(404, f"no event {event_id!r}")
+    assert center.dispatcher is not None
+    event = Event(row.event_id, row.camera_id, EventKind(row.kind), EventState.START, row.t_s, row.t_start_s,
+                  row.wall, (row.bbox[0], row.bbox[1], row.bbox[2], row.bbox[3]), row.score, row.zone)  # fmt: skip
+    if not center.dispatcher.shout_again(event):
+        raise HTTPException(409, f"camera {row.camera_id} has no speaker configured")
+    repo.audit(s, user.username, "shout", f"event:{event_id}")
+    return {"ok": "shout queued"}
+
+
+@router.post("/events/{event_id}/review", tags=["review"])
+def review(event_id: str, body: ReviewIn, center: CenterDep, s: SessionDep, user: Officer) -> dict[str, Any]:
+    try:
+        r = repo.review(s, event_id, user.username, body.verdict, body.reason)
+    except repo.RecordError as e:
+        raise HTTPException(404 if "no event" in str(e) else 422, str(e)) from e
+    assert center.evidence is not None
+    center.evidence.ledger.append(event_id, LedgerAction.VERDICT, user.username,
+                                  {"verdict": body.verdict, "reason": body.reason})  # fmt: skip
+    repo.audit(s, user.username, "review", f"event:{event_id}", {"verdict": body.verdict})
+    return {"event_id": event_id, "verdict": r.verdict, "by": r.username}
+
+
+@router.get("/cases", tags=["cases"])
+def cases(s: SessionDep, user: Officer) -> list[dict[str, object]]:
+    return repo.list_cases(s)
+
+
+@router.post("/cases", tags=["cases"])
+def new_case(body: CaseIn, s: SessionDep, user: Officer) -> dict[str, Any]:
+    try:
+        case = repo.open_case(s, body.event_ids, user.username, body.notes)
+    except repo.RecordError as e:
+        raise HTTPException(422, str(e)) from e
+    repo.audit(s, user.username, "hand-over", f"case:{case.id}", {"events": body.event_ids})
+    return {"id": case.id, "status": case.status}
+
+
+@router.post("/cases/{case_id}/status", tags=["cases"])
+def case_status(case_id: int, body: CaseStatusIn, s: SessionDep, user: Officer) -> dict[str, Any]:
+    try:
+        case = repo.advance_case(s, case_id, body.status, body.notes)
+    except repo.RecordError as e:
+        raise HTTPException(404 if "no case" in str(e) else 422, str(e)) from e
+    repo.audit(s, user.username, "case-status", f"case:{case_id}", {"status": body.status})
+    return {"id": case.id, "status": case.status}
+
+
+@router.get("/cases/{case_id}/export", tags=["cases"])
+def export(case_id: int, center: CenterDep, s: SessionDep, user: Officer, background: BackgroundTasks) -> FileResponse:
+    case = next((c for c in repo.list_cases(s) if c["id"] == case_id), None)
+    if case is None:
+        raise HTTPException(404, f"no case {case_id}")
+    ids = list(case["event_ids"])  # type: ignore[call-overload]
+    assert center.evidence is not None
+    tmp = Path(tempfile.mkdtemp(prefix="binwatch-case-")) / f"case-{case_id}.zip"
+    try:
+        export_case(center.evidence, ids, tmp, user.username, repo.case_records(s, ids))
+    except EvidenceError as e:
+        raise HTTPException(409, str(e)) from e
+    repo.audit(s, user.username, "export", f"case:{case_id}", {"events": ids})
+    background.add_task(shutil.rmtree, tmp.parent, True)
+    return FileResponse(tmp, media_type="application/zip", filename=tmp.name)
+
+
+@router.get("/admin/config", tags=["admin"])
+def admin_config(center: CenterDep, user: Admin) -> dict[str, Any]:
+    assert center.city is not None
+    live = {c["camera_id"]: c for c in cameras(center, user)}
+    return {
+        "city": center.city.city, "timezone": center.city.timezone,
+        "communities": [{
+            "id": c.id, "name": c.name, "district": c.district,
+            "schedule": c.schedule.model_dump(mode="json") if c.schedule else None,
+            "quiet_hours": [q.model_dump(mode="json") for q in c.quiet_hours],
+            "points": [{"id": p.id, "name": p.name, "address": p.address,
+                        "cameras": [live[cam.id] | {"speaker": cam.speaker.type if cam.speaker else None}
+                                    for cam in p.cameras]} for p in c.points],
+        } for c in center.city.communities],
+    }  # fmt: skip
