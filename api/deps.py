@@ -39,7 +39,7 @@ def get_session(center: Annotated[Center, Depends(get_center)]) -> Iterator[Sess
         yield s
 
 
-def current_user(request: Request, s: Annotated[Session, Depends(get_session)]) -> Principal:
+def current_user(request: Request, s: Annotated[Session, Depends(get_session, scope="function")]) -> Principal:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         found = repo.user_for_token(s, auth[7:].strip(), "api")
@@ -68,7 +68,9 @@ def require(role: str) -> Callable[[Principal], Principal]:
 
 
 CenterDep = Annotated[Center, Depends(get_center)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits before the response is sent, so a client acting on the response
+# (a browser navigating right after logging in) always finds what was written.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Operator = Annotated[Principal, Depends(require("operator"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Admin = Annotated[Principal, Depends(require("admin"))]

@@ -179,8 +179,11 @@ def _version() -> str:
 
 
 def print_progress(what: str, done: int, total: int) -> None:
+    """A one-line progress bar on stderr, redrawn only when it moves."""
     width = 30
     filled = width * done // max(1, total)
+    if done not in (1, total) and filled == width * (done - 1) // max(1, total):
+        return
     end = "\n" if done >= total else ""
     sys.stderr.write(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
     sys.stderr.flush()

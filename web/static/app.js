@@ -7,7 +7,7 @@ const I18N = {
     alerts: "实时告警", ack: "确认收到", acked: "已确认", online: "在线", reconnecting: "重连中", offline: "离线",
     connecting: "连接中", stopped: "已停止", "not started": "未启动", since: "自", login: "登录", username: "用户名",
     password: "密码", wrong_login: "用户名或密码错误", littering: "乱扔垃圾", off_hours: "非投放时段投放",
-    overflow: "满溢", new: "新告警", acknowledged: "已确认", confirmed: "已确认违规", dismissed: "已驳回",
+    overflow: "满溢", new: "新告警", acknowledged: "已受理", confirmed: "已确认违规", dismissed: "已驳回",
     case: "已移交", confirm: "确认违规", dismiss: "驳回", handover: "移交", reason: "驳回原因（必填）",
     notes: "移交备注", shout: "再次喊话", annotated: "标注视频", original: "原始视频（下载）", snapshots: "截图",
     manifest: "证据清单与哈希", attempts: "喊话与处理记录", ledger: "监管链（全程留痕）", cases: "案件",

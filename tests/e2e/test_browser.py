@@ -1,0 +1,160 @@
+"""End to end in Debian's Chromium: the wall shows a new alert within 3 s, an officer reviews and exports it.
+
+A real `binwatch run` serves one generated camera; Playwright drives /usr/bin/chromium. Screenshots
+of the wall, the event page and the review queue are kept under tests/artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+PASSWORDS = {"op": "operator-pass-123", "off": "officer-pass-123"}
+CITY = """
+city: 演示
+communities:
+- id: c01
+  name: 阳光花园
+  points:
+  - id: c01-p1
+    name: 1号投放点
+    cameras:
+    - id: cam-e2e
+      name: 东侧
+      source: sim:littering?seed=42&duration=40&size=640x360&fps=10
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (Debian package chromium; `make system-deps` installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("e2e")
+    (root / "city.yaml").write_text(CITY, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_") and k != "BINWATCH_DB_URL"}
+    for name, role in (("op", "operator"), ("off", "officer")):
+        add = [sys.executable, "-m", "service", "user", "add", name, "--role", role, "--password-stdin"]
+        subprocess.run(
+            [*add, "--data", str(root / "data")], input=PASSWORDS[name] + "\n", text=True, check=True, env=env
+        )
+    port = _free_port()
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "run", "--config", str(root / "city.yaml"), "--data", str(root / "data"),
+         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).json().get("online") == 1:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"binwatch run exited {proc.returncode}:\n{(root / 'server.log').read_text()[-3000:]}")
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        raise AssertionError("binwatch run did not come up:\n" + (root / "server.log").read_text()[-3000:])
+    yield url, root / "data"
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    proc.wait(60)
+    log.close()
+    text = (root / "server.log").read_text()
+    assert "Application shutdown complete" in text, "Ctrl-C must stop the pipelines and close cleanly:\n" + text[-2000:]
+    assert "Traceback" not in text, text[-3000:]
+    assert not list((root / "data" / "evidence").glob(".*.partial")), "no half-written evidence after Ctrl-C"
+
+
+def _login(page: object, url: str, name: str) -> None:
+    page.goto(url + "/")  # type: ignore[attr-defined]
+    page.wait_for_url("**/login?next=/")  # type: ignore[attr-defined]
+    page.fill("#username", name)  # type: ignore[attr-defined]
+    page.fill("#password", PASSWORDS[name])  # type: ignore[attr-defined]
+    page.click("#submit")  # type: ignore[attr-defined]
+    page.wait_for_url(url + "/")  # type: ignore[attr-defined]
+
+
+def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, data = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+        )
+        try:
+            op_ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = op_ctx.new_page()
+            page.goto(url + "/review")
+            assert "/login" in page.url, "not logged in: sent to the login page"
+            _login(page, url, "op")
+            page.wait_for_selector(".tile img", timeout=30_000)
+            item = page.wait_for_selector("#alert-list li.fresh", timeout=120_000)
+            seen_ms = page.evaluate("Date.now()")
+            event_id = item.get_attribute("id").removeprefix("alert-")  # type: ignore[union-attr]
+            with sqlite3.connect(data / "binwatch.db") as db:
+                (recorded,) = db.execute("select updated from events where event_id = ?", (event_id,)).fetchone()
+            confirmed = dt.datetime.fromisoformat(recorded).replace(tzinfo=dt.UTC)
+            latency_s = seen_ms / 1000 - confirmed.timestamp()
+            assert latency_s <= 3.0, f"the alert reached the wall {latency_s:.1f} s after it was confirmed"
+            page.screenshot(path=str(ARTIFACTS / "wall.png"))
+            # an operator acknowledges, and may neither review nor export
+            page.click(f"#alert-{event_id} button.ack")
+            page.wait_for_selector(f"#alert-{event_id} button.ack[disabled]")
+            csrf = page.evaluate("BW.csrf")
+            r = page.request.post(f"{url}/api/events/{event_id}/review", data={"verdict": "confirmed"},
+                                  headers={"X-CSRF-Token": csrf})  # fmt: skip
+            assert r.status == 403
+            assert page.request.get(f"{url}/api/cases").status == 403
+
+            off_ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            officer = off_ctx.new_page()
+            _login(officer, url, "off")
+            deadline = time.monotonic() + 60  # evidence is written post_s (10 s) after confirmation
+            while not (data / "evidence" / event_id / "manifest.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            officer.goto(f"{url}/events/{event_id}")
+            officer.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+            officer.evaluate("document.getElementById('player').play()")
+            officer.wait_for_selector("#manifest td.mono")
+            officer.screenshot(path=str(ARTIFACTS / "event.png"), full_page=True)
+            officer.click("#confirm")
+            officer.wait_for_function("document.getElementById('msg').textContent === '✓'")
+            officer.fill("#notes", "移交城管二中队")
+            officer.click("#handover")
+            link = officer.wait_for_selector("#export")
+            with officer.expect_download() as dl:
+                link.click()
+            package = dl.value.path()
+            assert package is not None and Path(package).stat().st_size > 1000
+            officer.goto(f"{url}/review")
+            officer.select_option("#status", "")
+            officer.wait_for_selector("#cases td")
+            officer.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+        finally:
+            browser.close()
