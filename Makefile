@@ -1,5 +1,5 @@
 # binwatch: two commands set everything up on a fresh machine.
-#   make run    render a demo clip and analyse it with the bundled model (prints the events)
+#   make run    the monitoring center on the demo cameras (prints the URL and a one-time login)
 #   make test   lint, type-check and run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,10 +18,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/binwatch sim --scenario littering --seed 42 --out out/demo
-	$(BIN)/binwatch analyze out/demo/video.mp4 --camera-config out/demo/camera.yaml --out out/demo/analysis
-	cat out/demo/analysis/events.jsonl
-	$(BIN)/binwatch eval --truth out/demo/truth.json --events out/demo/analysis/events.jsonl
+	$(BIN)/binwatch run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -183,7 +183,7 @@ def train(
         project=str(work_dir),
         name="train",
         exist_ok=True,
-        pretrained=False,
+        pretrained=base.endswith(".pt"),  # False would make Ultralytics drop the base weights and start from scratch
         verbose=True,
         cache="ram",
         # A fine-tune must not start with Ultralytics' warm-up bias learning rate of 0.1: it wrecks trained weights.

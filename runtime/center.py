@@ -34,7 +34,7 @@ from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
 from sim.source import is_sim_source, resolve_camera
 from store import repo
 from store.db import database_url, open_database, session_scope
-from streams.source import CameraSource, SourceKind
+from streams.source import CameraSource, SourceKind, source_kind
 
 log = logging.getLogger("binwatch.runtime")
 
@@ -125,7 +125,7 @@ class Center:
         demo = clock is not host_clock
         source = CameraSource(
             cam.id, cam.sub_source or cam.source, analysis_fps=cam.analysis_fps, realtime=True,
-            loop=demo or _kind(cam.source) == SourceKind.FILE, buffer_s=15.0,
+            loop=demo or source_kind(cam.source) is SourceKind.FILE, buffer_s=15.0,
         )  # fmt: skip
         schedule = self.city.schedule_for(community, cam)
         context = EvidenceContext(
@@ -161,12 +161,6 @@ class Center:
             "wall": event.wall.isoformat(), "bbox": list(event.bbox), "score": event.score,
             "community_id": rt.community.id if rt else "", "camera_name": rt.camera.name if rt else "",
         })  # fmt: skip
-
-
-def _kind(url: str) -> SourceKind:
-    from streams.source import source_kind
-
-    return source_kind(url)
 
 
 def _version() -> str:
