@@ -147,9 +147,9 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path]) -> N
             officer.wait_for_function("document.getElementById('msg').textContent === '✓'")
             officer.fill("#notes", "移交城管二中队")
             officer.click("#handover")
-            link = officer.wait_for_selector("#export")
+            officer.wait_for_selector("#export")
             with officer.expect_download() as dl:
-                link.click()
+                officer.click("#export")
             package = dl.value.path()
             assert package is not None and Path(package).stat().st_size > 1000
             officer.goto(f"{url}/review")
