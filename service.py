@@ -95,7 +95,7 @@ def cmd_sim_dataset(args: argparse.Namespace) -> int:
 def _recipe(card: str) -> list[str]:
     """The commands in a model card's 'How it was made' block (to chain a fine-tune onto its base)."""
     lines = card.split("## How it was made", 1)[-1].split("```sh", 1)[-1].split("```", 1)[0]
-    return [line for line in lines.splitlines() if line.startswith("binwatch ")]
+    return [line for line in lines.splitlines() if line.startswith(("binwatch ", "mkdir "))]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -140,12 +140,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_cmd = "binwatch train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     base_card = Path(args.base).with_suffix(".md")
     base_recipe = _recipe(base_card.read_text()) if args.base.endswith(".pt") and base_card.exists() else []
+    made_at = shlex.split(base_recipe[-1]) if base_recipe else []
+    base_out = made_at[made_at.index("--out") + 1] if "--out" in made_at else args.base
+    if base_out != args.base:  # the base was copied aside before the fine-tune overwrote it
+        folder = shlex.quote(str(Path(args.base).parent))
+        base_recipe.append(f"mkdir -p {folder} && cp {shlex.quote(base_out)} {shlex.quote(args.base)}")
+    dataset_line = str(meta.get("command", f"(dataset {data_yaml} has no dataset.json)"))
     facts = CardFacts(
         name=out.stem,
         classes=["person", "garbage", "bin"],
-        dataset_command="\n".join(
-            [*base_recipe, str(meta.get("command", f"(dataset {data_yaml} has no dataset.json)"))]
-        ),
+        dataset_command="\n".join([*base_recipe, *([] if dataset_line in base_recipe else [dataset_line])]),
         dataset_seed=int(meta.get("seed", -1)),
         dataset_counts=meta.get("counts", {}),
         train_command=train_cmd,
@@ -159,6 +163,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_images=val_images,
         inference_ms=speed,
         cpu=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        train_cpu=f"{platform.processor() or platform.machine()}, {os.cpu_count()} threads",
         software=software_versions(),
     )
     card = out.with_suffix(".md")
@@ -530,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--start", type=_iso, default=None, help="wall-clock time of the first frame (default: file mtime)")
     a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the camera's, 5)")
     a.add_argument("--out", type=Path, default=Path("out/analyze"))
-    a.add_argument("--imgsz", type=int, default=320)
+    a.add_argument("--imgsz", type=int, default=480, help="model input size (default 480)")
     a.add_argument("--no-left-objects", action="store_true", help="use model detections of garbage only")
     a.add_argument(
         "--evidence", action="store_true", help="write evidence and the custody ledger for each event under --out"
@@ -551,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("video", type=Path)
     v.add_argument("--model", type=Path, default=None, help="default: the bundled models/binwatch-synth-n.pt")
     v.add_argument("--fps", type=float, default=1.0)
-    v.add_argument("--imgsz", type=int, default=320)
+    v.add_argument("--imgsz", type=int, default=480)
     v.set_defaults(func=cmd_detect)
 
     r = sub.add_parser("verify", help="re-hash evidence files and the custody ledger; exit 0 only if intact")
@@ -587,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, help="city YAML (default config/demo.yaml)")
     run.add_argument("--data", type=Path, default=None, help="data directory (default ./data)")
     run.add_argument("--model", type=Path, default=None, help="default: the bundled model")
-    run.add_argument("--imgsz", type=int, default=None, help="model input size (default 320)")
+    run.add_argument("--imgsz", type=int, default=None, help="model input size (default 480)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(func=cmd_run)
@@ -609,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="convert a .pt model to OpenVINO (a directory beside it) for faster CPU inference"
     )
     x.add_argument("model", type=Path)
-    x.add_argument("--imgsz", type=int, default=320)
+    x.add_argument("--imgsz", type=int, default=480)
     x.set_defaults(func=cmd_export)
     return p
 

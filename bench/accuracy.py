@@ -34,7 +34,7 @@ SEED0 = 7000  # sim-dataset scene seeds start at 1,000,000: these were never tra
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", type=Path, default=BUNDLED_MODEL)
-    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--imgsz", type=int, default=480)
     ap.add_argument("--per-scenario", type=int, default=4, help="clips per scenario (9 scenarios)")
     ap.add_argument("--size", default="960x540")
     ap.add_argument("--fps", type=float, default=5.0, help="analysis rate")

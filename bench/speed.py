@@ -138,7 +138,7 @@ def ring_bytes(video: Path, buffer_s: float = 15.0) -> tuple[int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", type=Path, default=BUNDLED_MODEL)
-    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--imgsz", type=int, default=480)
     ap.add_argument("--cameras", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))

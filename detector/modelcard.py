@@ -25,7 +25,8 @@ class CardFacts:
     scores: Mapping[str, Sequence[ClassScore]]  # split label -> per-class scores
     val_images: Mapping[str, int]
     inference_ms: Mapping[int, float]  # imgsz -> ms/frame
-    cpu: str
+    cpu: str  # where inference was timed
+    train_cpu: str  # where training ran
     software: Mapping[str, str]
 
 
@@ -47,9 +48,10 @@ def render_card(f: CardFacts) -> str:
         f.train_command,
         "```",
         "",
-        f"- dataset seed {f.dataset_seed}; base `{f.base}` (no pretrained weights); epochs {f.epochs}; "
+        f"- dataset seed {f.dataset_seed}; base `{f.base}` "
+        f"({'fine-tuned from that model' if f.base.endswith('.pt') else 'no pretrained weights'}); epochs {f.epochs}; "
         f"image size {f.imgsz}; training seed {f.seed}",
-        f"- training time {f.train_seconds / 60:.1f} min on {f.cpu} (CPU only)",
+        f"- training time {f.train_seconds / 60:.1f} min on {f.train_cpu} (CPU only)",
         f"- weights {f.size_mb:.1f} MB",
         "",
         "| split | images | person | garbage | bin |",

@@ -24,6 +24,7 @@ from detector.detections import Detections, Role
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = REPO_ROOT / "models" / "binwatch-synth-n.pt"
+DEFAULT_IMGSZ = 480  # the bundled model was fine-tuned at 480 px: small bags, night footage
 
 # Model class name -> role. A COCO model maps person only: it has no garbage class.
 DEFAULT_ROLE_MAP: Mapping[str, Role] = {
@@ -80,7 +81,7 @@ def load_model(path: Path, task: str = "detect") -> Any:
         raise DetectorError(f"cannot load model {path}: {type(e).__name__}: {e}") from e
 
 
-def export_openvino(model_path: Path, imgsz: int = 320) -> Path:
+def export_openvino(model_path: Path, imgsz: int = DEFAULT_IMGSZ) -> Path:
     """Convert a .pt model to OpenVINO IR (FP32, dynamic batch) beside it; returns the model directory."""
     if model_path.suffix != ".pt":
         raise DetectorError(f"can only export a .pt model to OpenVINO; got {model_path}")
@@ -110,7 +111,7 @@ class YoloDetector:
     def __init__(
         self,
         model_path: Path,
-        imgsz: int = 320,
+        imgsz: int = DEFAULT_IMGSZ,
         conf: float = 0.25,
         role_overrides: Mapping[str, Role] | None = None,
     ) -> None:

@@ -28,7 +28,7 @@ from config import CityConfig, load_city_config
 from detector.batching import BatchingDetector
 from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event
-from detector.yolo import BUNDLED_MODEL, REPO_ROOT, YoloDetector, cache_dir, software_versions
+from detector.yolo import BUNDLED_MODEL, DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, software_versions
 from runtime.broker import Broker
 from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
 from sim.source import is_sim_source, resolve_camera
@@ -48,7 +48,7 @@ class Settings:
     config: Path = DEMO_CONFIG
     data_dir: Path = Path("data")
     model: Path = BUNDLED_MODEL
-    imgsz: int = 320
+    imgsz: int = DEFAULT_IMGSZ
     db_url: str | None = None
     start_cameras: bool = True  # False: API only (tests of the API without video)
 

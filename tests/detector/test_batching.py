@@ -18,7 +18,7 @@ from streams.decode import iter_file_frames
 
 @pytest.fixture(scope="module")
 def detector() -> YoloDetector:
-    return YoloDetector(BUNDLED_MODEL, imgsz=320)
+    return YoloDetector(BUNDLED_MODEL)
 
 
 def _frames(render, n: int) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_openvino_export_loads_and_agrees_with_the_pytorch_model(
     ov = tmp_path / "binwatch-synth-n_openvino_model"
     assert (ov / "binwatch-synth-n.xml").is_file(), run.stdout
     frames = _frames(render, 6)
-    ov_detector = YoloDetector(ov, imgsz=320)
+    ov_detector = YoloDetector(ov)
     assert ov_detector.names == detector.names
     matched = total = 0
     for got, want in zip(ov_detector.detect(frames), detector.detect(frames), strict=True):

@@ -23,7 +23,7 @@ def _iou(a: np.ndarray, b: list[float]) -> float:
 def test_bundled_model_finds_littered_garbage(render, no_network: list[object], scenario: str, seed: int) -> None:  # type: ignore[no-untyped-def]
     clip, truth = render(scenario, seed)
     event = truth["events"][0]
-    detector = YoloDetector(BUNDLED_MODEL, imgsz=320)
+    detector = YoloDetector(BUNDLED_MODEL)
     assert set(detector.names.values()) == {"person", "garbage", "bin"}
     frames = [
         f
