@@ -1,7 +1,8 @@
 """Off-hours disposal (非定时投放): a person puts garbage into a bins zone while drop-off is closed.
 
-A deposit is seen as a person who carried garbage (within `carry_memory_s`), no longer carries it
-(for `release_s`), and has stood in a bins zone for `stand_s`. Someone who only crosses the zone
+A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
+let go at most `release_s` before stepping in), no longer carries it (for `release_s`, within
+`carry_memory_s`), and has stood in the zone for `stand_s`. Someone who only crosses the zone
 with a bag does not stand there. A deposit becomes an event only if, within `confirm_s`, no new
 object came to rest near the person: a bag set down beside the bins is littering, not a deposit. Whether it is an
 event depends on the collection point's schedule at the frame's wall-clock time. Deposits in the
@@ -27,6 +28,7 @@ class OffHoursParams:
     close_after_s: float = 30.0  # the event ends once nobody has deposited in the zone for this long
     stand_s: float = 0.8  # in the bins zone at least this long
     confirm_s: float = 6.0  # wait this long for a bag appearing on the ground instead
+    min_carry_s: float = 0.4  # a carry seen for less than this is a passing false detection, not a bag in hand
 
 
 @dataclass
@@ -34,6 +36,7 @@ class _Person:
     last_carry_t: float | None = None
     last_carry_box: Box | None = None
     in_zone_since: float | None = None
+    carry_since: float | None = None  # start of the current run of frames with a bag in hand
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,20 @@ class OffHoursRule:
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
             if p.carried is not None:
-                st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
+                if st.carry_since is None:
+                    st.carry_since = tick.t_s
+                if tick.t_s - st.carry_since >= self.params.min_carry_s:
+                    st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
                 continue
+            st.carry_since = None
             if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
                 continue
             since = tick.t_s - st.last_carry_t
             stood = tick.t_s - st.in_zone_since >= self.params.stand_s
-            if stood and self.params.release_s <= since <= self.params.carry_memory_s:
+            # The bag must leave the hand at the bins: someone who set it down elsewhere and only then
+            # crossed the zone (a bag left beside the bins) deposited nothing.
+            carried_in = st.in_zone_since <= st.last_carry_t + self.params.release_s
+            if stood and carried_in and self.params.release_s <= since <= self.params.carry_memory_s:
                 self._pending.append(
                     _Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, st.last_carry_box, p.xyxy)
                 )

@@ -69,6 +69,30 @@ def test_carrying_past_the_bins_is_not_a_deposit() -> None:
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), passer) == []
 
 
+def test_a_bag_set_down_before_crossing_the_bins_zone_is_not_a_deposit() -> None:
+    """Lets go in no_dump at 3 s, then walks through the bins zone empty-handed (a bag left beside the bins)."""
+
+    def dropper(t: float) -> tuple[PersonTrack, ...]:
+        if t < 3:
+            return (PersonTrack(1, (100, 150, 160, 330), 0.9, Place.NO_DUMP, 0, BAG),)
+        place = Place.BINS if 5 <= t < 9 else Place.NO_DUMP
+        return (
+            (PersonTrack(1, (100 + 40 * (t - 3), 150, 160 + 40 * (t - 3), 330), 0.9, place, 0, None),) if t < 12 else ()
+        )
+
+    assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), dropper) == []
+
+
+def test_a_one_frame_carry_is_a_false_detection_not_a_bag() -> None:
+    """Walks into the bins zone empty-handed; the model sees a 'bag' in hand for one frame only."""
+
+    def walker(t: float) -> tuple[PersonTrack, ...]:
+        carried = BAG if 5.0 <= t < 5.2 else None
+        return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, carried),) if t < 12 else ()
+
+    assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker) == []
+
+
 def test_bag_set_down_beside_the_bins_is_not_a_deposit() -> None:
     """Stands in the bins zone, the bag leaves the hand, and a new object comes to rest at the feet."""
     rule = OffHoursRule("cam1", SCHEDULE)
