@@ -123,11 +123,12 @@ class CameraAnalyzer:
         return self._littering.update(tick) + self._off_hours.update(tick) + self._overflow.update(tick)
 
     def _occupancy(self, objects: list[GroundObject], bins: list[Box]) -> tuple[BinsOccupancy, ...]:
-        """Per bins zone, the fullest bin: garbage at rest on and around one bin, as a share of that bin's area.
+        """Per bins zone, the fullest bin: garbage at rest spilt around one bin, as a share of that bin's area.
 
         A zone often holds a whole row of bins; one overflowing bin must count however wide the zone
-        is. Around a bin means its box widened by half its width each side, raised by 60 % of its
-        height (a heap on the lid) and lowered by 30 % (the ground in front). Without a detected bin
+        is. Around a bin means the ground beside and in front of it: its box widened by half its
+        width each side, from half its height down to 30 % of its height below it. Bags heaped on a
+        lid do not count until they spill (满溢 is garbage around the bin). Without a detected bin
         the share is of the whole zone.
         """
         zones = self.zones
@@ -147,7 +148,7 @@ class CameraAnalyzer:
             for x1, y1, x2, y2 in in_zone:
                 w, h = x2 - x1, y2 - y1
                 around = cover[
-                    max(0, int((y1 - 0.6 * h) / OCCUPANCY_SCALE)) : int((y2 + 0.3 * h) / OCCUPANCY_SCALE) + 1,
+                    max(0, int((y1 + 0.5 * h) / OCCUPANCY_SCALE)) : int((y2 + 0.3 * h) / OCCUPANCY_SCALE) + 1,
                     max(0, int((x1 - 0.5 * w) / OCCUPANCY_SCALE)) : int((x2 + 0.5 * w) / OCCUPANCY_SCALE) + 1,
                 ]
                 fraction = max(fraction, np.count_nonzero(around) * OCCUPANCY_SCALE**2 / max(1.0, w * h))
