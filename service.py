@@ -6,6 +6,7 @@ Nothing heavy is built at import time; each sub-command imports what it needs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -434,7 +435,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     center = Center(settings, progress=print_progress)
     app = create_app(settings, center)
     print(f"binwatch: {settings.config} -> open http://{args.host}:{args.port}/  ({login_hint})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            center.broker.close()  # open live feeds (SSE) end at once instead of holding the shutdown
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its clean shutdown
+        Server(config).run()
     return 0
 
 

@@ -15,6 +15,7 @@ class Broker:
         self._lock = threading.Lock()
         self._max = max_queue
         self.published = 0
+        self.closed = False
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """From any thread: one SSE message to every subscriber (a slow subscriber loses its oldest)."""
@@ -24,6 +25,14 @@ class Broker:
             self.published += 1
         for loop, q in subs:
             loop.call_soon_threadsafe(self._put, q, message)
+
+    def close(self) -> None:
+        """End every subscription (the server is shutting down: open feeds must not hold it up)."""
+        with self._lock:
+            self.closed = True
+            subs = list(self._subs)
+        for loop, q in subs:
+            loop.call_soon_threadsafe(self._put, q, "")
 
     def _put(self, q: asyncio.Queue[str], message: str) -> None:
         if q.full():
@@ -37,11 +46,14 @@ class Broker:
             self._subs.add(key)
         try:
             yield ": connected\n\n"
-            while True:
+            while not self.closed:
                 try:
-                    yield await asyncio.wait_for(q.get(), keepalive_s)
+                    message = await asyncio.wait_for(q.get(), keepalive_s)
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    message = ": keep-alive\n\n"
+                if not message:  # close()
+                    return
+                yield message
         finally:
             with self._lock:
                 self._subs.discard(key)

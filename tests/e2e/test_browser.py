@@ -80,8 +80,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         proc.kill()
         raise AssertionError("binwatch run did not come up:\n" + (root / "server.log").read_text()[-3000:])
     yield url, root / "data"
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    proc.wait(60)
+    # Ctrl-C while a browser still follows the live feed: the feed must not hold the shutdown up.
+    token = subprocess.run([sys.executable, "-m", "service", "user", "token", "op", "--data", str(root / "data")],
+                           capture_output=True, text=True, env=env, check=True).stdout.strip()  # fmt: skip
+    with httpx.stream("GET", url + "/api/stream", headers={"Authorization": f"Bearer {token}"}, timeout=None) as feed:
+        assert next(feed.iter_lines()) == ": connected"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
     log.close()
     text = (root / "server.log").read_text()
     assert "Application shutdown complete" in text, "Ctrl-C must stop the pipelines and close cleanly:\n" + text[-2000:]
