@@ -289,7 +289,7 @@ def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, st
         camera_id=camera.id,
         camera_name=camera.name,
         clock_source=f"file {video.name}: stream time + start {start.isoformat()}",
-        software={"binwatch": _version(), **software_versions()},
+        software=software_versions(),
         model={"file": model.name, "sha256": digest_file(model).sha256 if model.is_file() else "(directory)"},
         rules={
             **{k: float(v) for k, v in camera.rules.model_dump().items()},
@@ -317,15 +317,6 @@ def _report_evidence(engine: Any, event_ids: list[str]) -> int:
                 print(f"error: evidence for {eid} failed after {len(attempts)} attempt(s): {why}", file=sys.stderr)
     engine.dispose()
     return 1 if failed else 0
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("binwatch")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def cmd_export_case(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.digests import FileDigest, digest_file
-from alerts.ledger import CustodyLedger, LedgerAction
+from alerts.ledger import CustodyLedger, LedgerAction, LedgerEntry
 from detector.overlay import draw_overlay
 from detector.rules.events import Event
 from detector.tracks import Tick
@@ -153,9 +153,9 @@ class EvidenceStore:
             ms["hashing"] = (time.perf_counter() - t0) * 1000
             manifest = _manifest(req, digests, self.settings)
             _atomic_write(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-            _fsync_dir(partial)
+            _fsync(partial)
             os.rename(partial, final)
-            _fsync_dir(self.root)
+            _fsync(self.root)
         except (OSError, av.FFmpegError, ValueError, RuntimeError) as e:
             shutil.rmtree(partial, ignore_errors=True)
             raise EvidenceError(f"evidence for {ev.event_id} could not be written: {type(e).__name__}: {e}") from e
@@ -189,15 +189,15 @@ class EvidenceStore:
 
     # ---- verifying -------------------------------------------------------------------------------
 
-    def event_ids(self) -> list[str]:
+    def event_ids(self, created: dict[str, str] | None = None) -> list[str]:
         """Every event with evidence on disk or created in the ledger and not deleted since."""
         on_disk = {d.name for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")}
-        return sorted(on_disk | set(self._created()))
+        return sorted(on_disk | set(self._created() if created is None else created))
 
-    def _created(self) -> dict[str, str]:
+    def _created(self, entries: Sequence[LedgerEntry] | None = None) -> dict[str, str]:
         """event id -> manifest SHA-256 at creation, for evidence the ledger says exists (not deleted)."""
         created: dict[str, str] = {}
-        for e in self.ledger.entries():
+        for e in self.ledger.entries() if entries is None else entries:
             if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED):
                 created[e.event_id] = str(e.detail.get("manifest_sha256", ""))
             elif e.action is LedgerAction.DELETED:
@@ -207,9 +207,9 @@ class EvidenceStore:
     def verify(self, event_ids: Sequence[str] | None = None) -> tuple[list[Problem], int]:
         """(problems, files checked): every file re-hashed against its manifest, every manifest against the ledger."""
         problems = [Problem("ledger", p) for p in self.ledger.verify()]
-        created = self._created()
+        created = self._created(self.ledger.entries())
         checked = 0
-        for eid in event_ids if event_ids is not None else self.event_ids():
+        for eid in event_ids if event_ids is not None else self.event_ids(created):
             d = self.directory(eid)
             if not d.is_dir():
                 if eid in created:
@@ -344,15 +344,12 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _fsync(path: Path) -> None:
+    """Flush a file, or a directory's entries (after a rename), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    _fsync(path)
 
 
 class FileEvidence:

@@ -247,10 +247,16 @@ def inference_ms(model_path: Path, frame: NDArray[np.uint8], imgsz: int, runs: i
 
 def software_versions() -> dict[str, str]:
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     import torch
 
+    try:
+        binwatch = version("binwatch")
+    except PackageNotFoundError:
+        binwatch = "unknown"
     return {
+        "binwatch": binwatch,
         "python": platform.python_version(),
         "ultralytics": _ultralytics().__version__,
         "torch": torch.__version__,

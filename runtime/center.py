@@ -11,8 +11,6 @@ import datetime as dt
 import logging
 import os
 import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,9 +72,6 @@ class Center:
     dispatcher: Dispatcher | None = None
     batching: BatchingDetector | None = None
     cameras: dict[str, CameraRuntime] = field(default_factory=dict)
-    started_at: float = field(default_factory=time.time)
-    failures: dict[str, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         s = self.settings
@@ -100,7 +95,7 @@ class Center:
         detector = YoloDetector(s.model, imgsz=s.imgsz)
         self.batching = BatchingDetector(detector, max_batch=8, max_wait_ms=30.0)
         context_common = {
-            "software": {"binwatch": _version(), **software_versions()},
+            "software": software_versions(),
             "model": {"file": s.model.name, "sha256": digest_file(s.model).sha256 if s.model.is_file() else "(dir)"},
         }
         for community, point, cam in self.city.cameras():
@@ -161,15 +156,6 @@ class Center:
             "wall": event.wall.isoformat(), "bbox": list(event.bbox), "score": event.score,
             "community_id": rt.community.id if rt else "", "camera_name": rt.camera.name if rt else "",
         })  # fmt: skip
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("binwatch")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def print_progress(what: str, done: int, total: int) -> None:

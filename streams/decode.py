@@ -14,6 +14,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.container import InputContainer
+from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
 
@@ -32,6 +34,18 @@ class Frame:
     wall: datetime | None = None  # UTC time the frame was decoded (None for a plain file read)
 
 
+def open_video(path: Path) -> tuple[InputContainer, VideoStream]:
+    """An open file and its first video stream; StreamError says what was wrong. Close the container."""
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise StreamError(f"cannot open video {path}: {e}") from e
+    if not container.streams.video:
+        container.close()
+        raise StreamError(f"{path} has no video stream (expected a video file such as H.264 MP4)")
+    return container, container.streams.video[0]
+
+
 class FileFrames:
     """A file decoded as fast as possible, at most ``fps`` frames per stream-second (all if None).
 
@@ -45,14 +59,8 @@ class FileFrames:
 
     def __iter__(self) -> Iterator[Frame]:
         path, fps = self.path, self.fps
-        try:
-            container = av.open(str(path))
-        except (av.FFmpegError, OSError) as e:
-            raise StreamError(f"cannot open video {path}: {e}") from e
+        container, stream = open_video(path)
         with container:
-            if not container.streams.video:
-                raise StreamError(f"{path} has no video stream (expected a video file such as H.264 MP4)")
-            stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             next_t = 0.0
             try:

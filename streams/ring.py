@@ -22,7 +22,7 @@ from pathlib import Path
 import av
 from av.video.stream import VideoStream
 
-from streams.decode import StreamError
+from streams.decode import StreamError, open_video
 
 
 @dataclass(frozen=True)
@@ -295,14 +295,8 @@ def read_file_packets(path: Path, t_from: float, t_to: float) -> tuple[CodecPara
     The file analogue of :meth:`PacketRing.snapshot`: evidence from an analysed file is cut from
     the file's bitstream exactly as a live camera's is cut from its ring.
     """
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as e:
-        raise StreamError(f"cannot open video {path}: {e}") from e
+    container, stream = open_video(path)
     with container:
-        if not container.streams.video:
-            raise StreamError(f"{path} has no video stream")
-        stream = container.streams.video[0]
         params = CodecParams.from_stream(stream)
         ring = PacketRing(buffer_s=max(1.0, t_to - t_from) + 3600.0)
         ring.set_codec_params(params)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+import httpx
 
 from config import (
     DahuaSpeakerConfig,
@@ -79,3 +83,13 @@ def http_error(backend: str, url: str, status: int, body: str) -> SpeakerError:
         404: "the device does not have this endpoint (model or firmware without it)",
     }.get(status, "the device reported an error")
     return SpeakerError(f"{backend} {url}: HTTP {status}: {hint}: {body.strip()[:200]}")
+
+
+@contextmanager
+def http_device(backend: str, url: str, auth: httpx.Auth | None, timeout_s: float) -> Iterator[httpx.Client]:
+    """An HTTP client for one shout; a transport failure (down, slow, reset) is a SpeakerError naming the device."""
+    with httpx.Client(auth=auth, timeout=timeout_s) as client:
+        try:
+            yield client
+        except httpx.HTTPError as e:
+            raise SpeakerError(f"{backend} {url}: {type(e).__name__}: {e or 'no answer'}") from e

@@ -7,7 +7,7 @@ import time
 import httpx
 
 from alerts.speakers.audio import wav_to_g711
-from alerts.speakers.base import Shout, SpeakerError, http_error
+from alerts.speakers.base import Shout, http_device, http_error
 from config import DahuaSpeakerConfig
 
 
@@ -19,13 +19,9 @@ class DahuaSpeaker:
         self.base = cfg.url.rstrip("/")
 
     def shout(self, shout: Shout) -> str:
-        with httpx.Client(
-            auth=httpx.DigestAuth(self.cfg.username, self.cfg.password.get_secret_value()), timeout=self.cfg.timeout_s
-        ) as client:
-            try:
-                return self._siren(client) if self.cfg.mode == "siren" else self._audio(client, shout)
-            except httpx.HTTPError as e:
-                raise SpeakerError(f"{self.backend} {self.base}: {type(e).__name__}: {e or 'no answer'}") from e
+        auth = httpx.DigestAuth(self.cfg.username, self.cfg.password.get_secret_value())
+        with http_device(self.backend, self.base, auth, self.cfg.timeout_s) as client:
+            return self._siren(client) if self.cfg.mode == "siren" else self._audio(client, shout)
 
     def _siren(self, client: httpx.Client) -> str:
         url = f"{self.base}/cgi-bin/coaxialControlIO.cgi"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 
 from alerts.speakers.audio import wav_to_g711
-from alerts.speakers.base import Shout, SpeakerError, http_error
+from alerts.speakers.base import Shout, http_device, http_error
 from config import HikvisionSpeakerConfig
 
 CHUNK = 160  # bytes of 8 kHz G.711 = 20 ms, the pace two-way audio expects
@@ -24,15 +24,9 @@ class HikvisionSpeaker:
         self.base = cfg.url.rstrip("/")
 
     def shout(self, shout: Shout) -> str:
-        with httpx.Client(
-            auth=httpx.DigestAuth(self.cfg.username, self.cfg.password.get_secret_value()), timeout=self.cfg.timeout_s
-        ) as client:
-            try:
-                if self.cfg.mode == "audio_alarm":
-                    return self._audio_alarm(client)
-                return self._two_way(client, shout)
-            except httpx.HTTPError as e:
-                raise SpeakerError(f"{self.backend} {self.base}: {type(e).__name__}: {e or 'no answer'}") from e
+        auth = httpx.DigestAuth(self.cfg.username, self.cfg.password.get_secret_value())
+        with http_device(self.backend, self.base, auth, self.cfg.timeout_s) as client:
+            return self._audio_alarm(client) if self.cfg.mode == "audio_alarm" else self._two_way(client, shout)
 
     def _audio_alarm(self, client: httpx.Client) -> str:
         url = f"{self.base}/ISAPI/Event/triggers/notifications/AudioAlarm/{self.cfg.audio_id}/test?format=json"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
-
-from alerts.speakers.base import Shout, SpeakerError, http_error
+from alerts.speakers.base import Shout, http_device, http_error
 from config import WebhookSpeakerConfig
 
 
@@ -15,10 +13,8 @@ class WebhookSpeaker:
         self.cfg = cfg
 
     def shout(self, shout: Shout) -> str:
-        try:
-            r = httpx.post(self.cfg.url, json=shout.payload(), headers=self.cfg.headers, timeout=self.cfg.timeout_s)
-        except httpx.HTTPError as e:
-            raise SpeakerError(f"{self.backend} {self.cfg.url}: {type(e).__name__}: {e or 'no answer'}") from e
+        with http_device(self.backend, self.cfg.url, None, self.cfg.timeout_s) as client:
+            r = client.post(self.cfg.url, json=shout.payload(), headers=self.cfg.headers)
         if not 200 <= r.status_code < 300:
             raise http_error(self.backend, self.cfg.url, r.status_code, r.text)
         return f"webhook accepted (HTTP {r.status_code})"
