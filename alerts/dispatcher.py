@@ -132,12 +132,25 @@ class Dispatcher:
         self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=1))
         return True
 
-    def add_evidence(self, event: Event, make: EvidenceFn, delay_s: float = 0.0) -> None:
-        """Write the event's evidence with ``make`` on the evidence lane, after ``delay_s`` (the post-event window)."""
+    def add_evidence(
+        self, event: Event, make: EvidenceFn, delay_s: float = 0.0, done: Callable[[], None] | None = None
+    ) -> None:
+        """Write the event's evidence with ``make`` on the evidence lane, after ``delay_s`` (the post-event window).
+
+        ``done`` runs once every attempt is over, written or given up (the camera releases the
+        event's pre-roll then, not after the first attempt, so a retry still finds its packets).
+        """
         route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
 
+        def write_then_release() -> None:
+            try:
+                self._evidence(event, route, make)
+            finally:
+                if done is not None:
+                    done()
+
         def queue_it() -> None:
-            self._lane(Action.EVIDENCE).put(lambda: self._evidence(event, route, make))
+            self._lane(Action.EVIDENCE).put(write_then_release)
 
         self._later(f"evidence:{event.event_id}", delay_s, queue_it)
 

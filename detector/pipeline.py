@@ -104,14 +104,13 @@ class CameraAnalyzer:
             place, zi = zones.place_of(b)
             people.append(PersonTrack(tid, b, score, place, zi, carried_by.get(tid)))
 
-        boxes = [garbage.xyxy[resting]]
-        scores = [garbage.confidence[resting]]
+        sources = [(garbage.xyxy[resting], garbage.confidence[resting])]
         if self._left is not None:
-            for c in self._left.update(bgr, t_s, people_det.xyxy):
-                boxes.append(np.asarray([c.xyxy], np.float32))
-                scores.append(np.asarray([c.score], np.float32))
+            cands = self._left.update(bgr, t_s, people_det.xyxy)
+            cand_xyxy = np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4)
+            sources.append((cand_xyxy, np.asarray([c.score for c in cands], np.float32)))
         objects = []
-        for oid, box, score in self._objects.update(np.concatenate(boxes), np.concatenate(scores), t_s):
+        for oid, box, score in self._objects.update(sources, t_s):
             place, zi = zones.place_of(box)
             objects.append(GroundObject(oid, box, score, place, zi))
 

@@ -22,6 +22,20 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def overlap_of_smaller(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area: 1.0 when one box lies wholly inside the other."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
+def centre_inside(a: Box, b: Box) -> bool:
+    """Whether the centre of ``a`` lies within ``b``."""
+    cx, cy = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
+
+
 class Place(StrEnum):
     """Which zone an object's foot point lies in."""
 

@@ -119,7 +119,12 @@ class CameraRuntime:
                 self.events_total[ev.kind.value] += 1
                 self._marks[ev.event_id] = ev
                 self.source.ring.pin(ev.event_id, ev.t_start_s - pre)
-                self.dispatcher.add_evidence(ev, partial(self._write_evidence, ev), self.evidence.settings.post_s)
+                self.dispatcher.add_evidence(
+                    ev,
+                    partial(self._write_evidence, ev),
+                    self.evidence.settings.post_s,
+                    done=partial(self.source.ring.unpin, ev.event_id),
+                )
             elif ev.state is EventState.END:
                 self._marks.pop(ev.event_id, None)
         now = time.monotonic()
@@ -136,13 +141,10 @@ class CameraRuntime:
                 self.picture, self.picture_at = buf.tobytes(), now
 
     def _write_evidence(self, ev: Event) -> EvidenceRecord:
-        try:
-            t_from, t_to = self.evidence.settings.window(ev)
-            codec = self.source.ring.codec_params
-            packets = self.source.ring.snapshot(t_from, t_to)
-            if codec is None or not packets:
-                raise EvidenceError(f"camera {self.camera.id} holds no packets for {t_from:.1f}..{t_to:.1f} s")
-            ticks = [k for k in list(self.analyzer.history) if t_from - 1 <= k.t_s <= t_to + 1]
-            return self.evidence.write(EvidenceRequest(ev, self.context, codec, packets, ticks, self.analyzer.zones))
-        finally:
-            self.source.ring.unpin(ev.event_id)
+        t_from, t_to = self.evidence.settings.window(ev)
+        codec = self.source.ring.codec_params
+        packets = self.source.ring.snapshot(t_from, t_to)
+        if codec is None or not packets:
+            raise EvidenceError(f"camera {self.camera.id} holds no packets for {t_from:.1f}..{t_to:.1f} s")
+        ticks = [k for k in list(self.analyzer.history) if t_from - 1 <= k.t_s <= t_to + 1]
+        return self.evidence.write(EvidenceRequest(ev, self.context, codec, packets, ticks, self.analyzer.zones))

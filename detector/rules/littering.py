@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass, field, replace
 
 from detector.rules.events import Event, EventKind, EventState
-from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, foot, iou
+from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, centre_inside, foot, iou, overlap_of_smaller
 
-MOVED_IOU = 0.6  # below this overlap with where it came to rest, an object has moved (rest restarts)
+MOVED_OVERLAP = 0.5  # below this overlap (of the smaller box) with where it came to rest, an object has moved
 LOST_GRACE_S = 3.0  # an object unseen this long is gone (occlusion by a passer-by is shorter)
 VICINITY_HEIGHTS = 1.2  # vicinity radius, in heights of the owner's box (~2 m for an adult)
 
@@ -43,6 +43,16 @@ class _Candidate:
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _moved(anchor: Box, now: Box) -> bool:
+    """Whether an object now at ``now`` has left where it came to rest.
+
+    Its box is allowed to change shape (a left-object candidate grows as more of it stays still, a
+    passer-by hides part of it): it has moved only when its centre has left the resting box, or the
+    two hardly overlap any more.
+    """
+    return not centre_inside(now, anchor) or overlap_of_smaller(anchor, now) < MOVED_OVERLAP
 
 
 def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | None:
@@ -94,7 +104,7 @@ class LitteringRule:
                 )
                 self._candidates[obj.object_id] = c
             else:
-                if iou(c.anchor, obj.xyxy) < MOVED_IOU:
+                if _moved(c.anchor, obj.xyxy):
                     c.anchor, c.rest_since = obj.xyxy, tick.t_s
                 c.obj, c.last_seen = obj, tick.t_s
             self._track_owner(c, people, tick.t_s)

@@ -159,10 +159,12 @@ def test_failed_evidence_is_retried_and_recorded(engine: Engine, recording: Path
         calls.append(1)
         raise EvidenceError("no packets in the ring for 0.0..30.0 s")
 
+    released: list[int] = []
     d.handle(ev)
-    d.add_evidence(ev, make)
+    d.add_evidence(ev, make, done=lambda: released.append(len(calls)))
     d.close()
     assert len(calls) == 3
+    assert released == [3]  # the pre-roll is released once, after the last attempt, not after the first
     assert [x for x in _attempts(engine, ev.event_id) if x[0] == "evidence"] == [
         ("evidence", 1, "failed"), ("evidence", 2, "failed"), ("evidence", 3, "failed"),
     ]  # fmt: skip

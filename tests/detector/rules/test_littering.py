@@ -80,6 +80,18 @@ CASES: list[tuple[str, Scene, float, list[float]]] = [
         [11.0],
     ),
     (
+        "its box changes shape in place (a part of it, then all of it): rest goes on",
+        (lambda t: (), lambda t: bag(box=(510, 410, 530, 440) if 4 <= t < 6 else BAG) if t >= 1 else ()),
+        30,
+        [11.0],
+    ),
+    (
+        "kicked half a bag-width aside at 4 s: rest restarts",
+        (lambda t: (), lambda t: bag(box=BAG if t < 4 else (530, 400, 570, 440)) if t >= 1 else ()),
+        30,
+        [14.0],
+    ),
+    (
         "a passer-by near the bag later is not its owner",
         (lambda t: person(PERSON_AT_BAG, tid=2) if 6 <= t < 9 else (), lambda t: bag() if t >= 1 else ()),
         30,
