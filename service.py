@@ -178,10 +178,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_detect(args: argparse.Namespace) -> int:
     """Print what the detector sees, second by second (a quick look at a model on a clip)."""
     from detector.detections import Role
-    from detector.yolo import BUNDLED_MODEL, YoloDetector
+    from detector.yolo import YoloDetector, default_model
     from streams.decode import iter_file_frames
 
-    detector = YoloDetector(args.model or BUNDLED_MODEL, imgsz=args.imgsz)
+    detector = YoloDetector(args.model or default_model(), imgsz=args.imgsz)
     print(f"model {detector.model_path.name}: classes {sorted(detector.names.values())}")
     print("   t_s  person  garbage  bin  max_garbage_conf")
     for frame in iter_file_frames(args.video, fps=args.fps):
@@ -198,7 +198,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from detector.yolo import export_openvino
 
     t0 = time.monotonic()
-    out = export_openvino(args.model, args.imgsz)
+    out = export_openvino(args.model, args.imgsz, half=args.half)
     print(f"wrote {out} in {time.monotonic() - t0:.1f} s; use it with --model {out}")
     return 0
 
@@ -233,7 +233,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a video file as fast as possible; write events.jsonl and summary.json."""
     from config import ConfigError, load_camera_config
     from detector.analyze import analyze_file, default_camera, write_outputs
-    from detector.yolo import BUNDLED_MODEL, YoloDetector
+    from detector.yolo import YoloDetector, default_model
 
     video: Path = args.video
     if not video.is_file():
@@ -246,7 +246,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return 2
     start = args.start or dt.datetime.fromtimestamp(video.stat().st_mtime, dt.UTC)
     fps = args.fps or camera.analysis_fps
-    model = args.model or BUNDLED_MODEL
+    model = args.model or default_model()
     detector = YoloDetector(model, imgsz=args.imgsz)
     evidence = _file_evidence(video, camera, model, args.out, start) if args.evidence else None
     result = analyze_file(
@@ -274,7 +274,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
     """Evidence, records and the ledger under ``out`` for the events of an analysed file (no shouting)."""
-    from alerts.digests import digest_file
+    from alerts.digests import model_identity
     from alerts.dispatcher import CameraRoute, Dispatcher
     from alerts.evidence import EvidenceContext, EvidenceStore, FileEvidence
     from config import AlertPolicy
@@ -290,7 +290,7 @@ def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, st
         camera_name=camera.name,
         clock_source=f"file {video.name}: stream time + start {start.isoformat()}",
         software=software_versions(),
-        model={"file": model.name, "sha256": digest_file(model).sha256 if model.is_file() else "(directory)"},
+        model=model_identity(model),
         rules={
             **{k: float(v) for k, v in camera.rules.model_dump().items()},
             "pre_s": store.settings.pre_s,
@@ -531,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse a video file as fast as possible; write events.jsonl")
     a.add_argument("video", type=Path)
     a.add_argument("--camera-config", type=Path, default=None, help="camera YAML (zones, schedule, rules)")
-    a.add_argument("--model", type=Path, default=None, help="default: the bundled models/binwatch-synth-n.pt")
+    a.add_argument("--model", type=Path, default=None, help="default: the bundled model (OpenVINO copy if installed)")
     a.add_argument("--start", type=_iso, default=None, help="wall-clock time of the first frame (default: file mtime)")
     a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the camera's, 5)")
     a.add_argument("--out", type=Path, default=Path("out/analyze"))
@@ -554,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("detect", help="print per-second detections of a model on a video file")
     v.add_argument("video", type=Path)
-    v.add_argument("--model", type=Path, default=None, help="default: the bundled models/binwatch-synth-n.pt")
+    v.add_argument("--model", type=Path, default=None, help="default: the bundled model (OpenVINO copy if installed)")
     v.add_argument("--fps", type=float, default=1.0)
     v.add_argument("--imgsz", type=int, default=480)
     v.set_defaults(func=cmd_detect)
@@ -615,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     x.add_argument("model", type=Path)
     x.add_argument("--imgsz", type=int, default=480)
+    x.add_argument("--half", action="store_true", help="store the weights as FP16 (half the size, same boxes)")
     x.set_defaults(func=cmd_export)
     return p
 

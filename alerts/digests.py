@@ -48,3 +48,15 @@ def digest_file(path: Path) -> FileDigest:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def model_identity(path: Path) -> dict[str, str]:
+    """What evidence records of the model that decided: its name and SHA-256.
+
+    A model directory (OpenVINO: .xml + .bin) is hashed as the SHA-256 of its files' "sha256  name"
+    lines, sorted by name, so the same files always give the same digest.
+    """
+    if path.is_file():
+        return {"file": path.name, "sha256": digest_file(path).sha256}
+    lines = sorted(f"{digest_file(f).sha256}  {f.relative_to(path)}\n" for f in path.rglob("*") if f.is_file())
+    return {"file": path.name, "sha256": sha256_hex("".join(lines).encode())}

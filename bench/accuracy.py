@@ -23,7 +23,7 @@ from config import load_camera_config
 from detector.analyze import analyze_file, event_record
 from detector.evaluate import add, format_table, match, score
 from detector.rules.events import EventState
-from detector.yolo import BUNDLED_MODEL, YoloDetector
+from detector.yolo import YoloDetector, default_model
 from sim.clip import write_clip
 from sim.scenarios import Scenario
 from sim.scene import SimSpec
@@ -35,7 +35,7 @@ SEED0 = 7000  # sim-dataset scene seeds start at 1,000,000: these were never tra
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", type=Path, default=BUNDLED_MODEL)
+    ap.add_argument("--model", type=Path, default=default_model())
     ap.add_argument("--imgsz", type=int, default=480)
     ap.add_argument("--per-scenario", type=int, default=4, help="clips per scenario (9 scenarios)")
     ap.add_argument("--size", default="960x540")

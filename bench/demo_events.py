@@ -17,7 +17,7 @@ from pathlib import Path
 from config import load_city_config
 from detector.analyze import analyze_file
 from detector.rules.events import EventState
-from detector.yolo import BUNDLED_MODEL, YoloDetector
+from detector.yolo import YoloDetector, default_model
 from runtime.center import DEMO_CONFIG
 from sim.source import resolve_camera
 
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=DEMO_CONFIG)
     args = ap.parse_args()
     city = load_city_config(args.config)
-    detector = YoloDetector(BUNDLED_MODEL)
+    detector = YoloDetector(default_model())
     first: dict[str, float] = {}
     for community, _, cam in city.cameras():
         t0 = time.perf_counter()

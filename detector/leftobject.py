@@ -40,6 +40,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from detector.thumbnail import grey_thumbnail
+
 Box = tuple[float, float, float, float]
 FloatImage = NDArray[np.float32]
 BoolImage = NDArray[np.bool_]
@@ -256,16 +258,11 @@ class LeftObjectDetector:
 
     def _prepare(self, bgr: NDArray[np.uint8]) -> tuple[FloatImage, NDArray[np.uint8]]:
         """The blurred grey work image, and where the unblurred one is saturated."""
-        ww, wh = self._work_wh
-        if bgr.shape[1] > 2 * ww:  # decimate first: a grey conversion at full size costs more than the rest
-            bgr = np.asarray(cv2.resize(bgr, (2 * ww, 2 * wh), interpolation=cv2.INTER_NEAREST), np.uint8)
-        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        small = cv2.resize(grey, self._work_wh, interpolation=cv2.INTER_AREA)
+        small = grey_thumbnail(bgr, self._work_wh)
         saturated = np.asarray(small >= _SATURATED, np.uint8)
         k = self.params.blur_px
-        if k > 1:
-            small = cv2.GaussianBlur(small, (k, k), 0)
-        return np.asarray(small, np.float32), saturated
+        blurred = cv2.GaussianBlur(small, (k, k), 0) if k > 1 else small
+        return np.asarray(blurred, np.float32), saturated
 
     def _box_mask(self, boxes: NDArray[np.float64], pad_x: float, pad_y: float) -> BoolImage:
         ww, wh = self._work_wh

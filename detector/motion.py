@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from detector.thumbnail import grey_thumbnail
+
 GATE_WIDTH = 160  # motion is judged on a small grey copy of the frame
 
 
@@ -20,8 +22,8 @@ class MotionGate:
     @staticmethod
     def _small(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
         h, w = bgr.shape[:2]
-        small = cv2.resize(bgr, (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w))), interpolation=cv2.INTER_AREA)
-        return np.asarray(cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0), np.uint8)
+        small = grey_thumbnail(bgr, (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w))))
+        return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), np.uint8)
 
     def moved(self, bgr: NDArray[np.uint8]) -> bool:
         """Whether this frame differs from the reference; the reference becomes this frame when it does."""

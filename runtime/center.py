@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from alerts.digests import digest_file
+from alerts.digests import model_identity
 from alerts.dispatcher import CameraRoute, Dispatcher
 from alerts.evidence import EvidenceContext, EvidenceStore
 from alerts.speakers import make_speaker
@@ -26,7 +26,7 @@ from config import CityConfig, load_city_config
 from detector.batching import BatchingDetector
 from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event
-from detector.yolo import BUNDLED_MODEL, DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, software_versions
+from detector.yolo import DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, default_model, software_versions
 from runtime.broker import Broker
 from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
 from sim.source import is_sim_source, resolve_camera
@@ -45,7 +45,7 @@ class Settings:
 
     config: Path = DEMO_CONFIG
     data_dir: Path = Path("data")
-    model: Path = BUNDLED_MODEL
+    model: Path = field(default_factory=default_model)
     imgsz: int = DEFAULT_IMGSZ
     db_url: str | None = None
     start_cameras: bool = True  # False: API only (tests of the API without video)
@@ -96,7 +96,7 @@ class Center:
         self.batching = BatchingDetector(detector, max_batch=8, max_wait_ms=30.0)
         context_common = {
             "software": software_versions(),
-            "model": {"file": s.model.name, "sha256": digest_file(s.model).sha256 if s.model.is_file() else "(dir)"},
+            "model": model_identity(s.model),
         }
         for community, point, cam in self.city.cameras():
             self.cameras[cam.id] = self._build_camera(community, point, cam, context_common)

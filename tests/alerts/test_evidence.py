@@ -185,3 +185,18 @@ def test_complete_evidence_missing_from_the_ledger_is_entered_at_recovery(
 def test_verify_without_evidence_or_ids_says_what_it_expected(tmp_path: Path) -> None:
     run = binwatch("verify", "--all", "--data", str(tmp_path))
     assert run.returncode == 2 and "holds no evidence" in run.stderr
+
+
+def test_a_model_directory_has_one_stable_digest_that_follows_its_files(tmp_path: Path) -> None:
+    from alerts.digests import model_identity
+
+    ov = tmp_path / "m_openvino_model"
+    ov.mkdir()
+    (ov / "m.xml").write_text("<net/>")
+    (ov / "m.bin").write_bytes(b"\x00" * 64)
+    first = model_identity(ov)
+    assert first == model_identity(ov) and first["file"] == "m_openvino_model" and len(first["sha256"]) == 64
+    (ov / "m.bin").write_bytes(b"\x01" + b"\x00" * 63)
+    assert model_identity(ov)["sha256"] != first["sha256"]
+    (tmp_path / "m.pt").write_bytes(b"weights")
+    assert model_identity(tmp_path / "m.pt")["sha256"] == hashlib.sha256(b"weights").hexdigest()

@@ -12,7 +12,7 @@ import pytest
 
 from detector.batching import BatchingDetector
 from detector.detections import Detections
-from detector.yolo import BUNDLED_MODEL, YoloDetector
+from detector.yolo import BUNDLED_MODEL, BUNDLED_OPENVINO, YoloDetector, default_model, export_source_matches
 from streams.decode import iter_file_frames
 
 
@@ -68,6 +68,16 @@ def test_a_failing_batch_reaches_its_cameras_and_the_next_batch_still_runs(rende
     assert len(after) > 0
 
 
+def _agreement(got_detector: YoloDetector, want_detector: YoloDetector, frames: list[np.ndarray]) -> tuple[int, int]:
+    """(boxes of ``want_detector`` that ``got_detector`` also finds with IoU >= 0.7 and the same role, all boxes)."""
+    matched = total = 0
+    for got, want in zip(got_detector.detect(frames), want_detector.detect(frames), strict=True):
+        for box, role in zip(want.xyxy, want.role, strict=True):
+            total += 1
+            matched += any(_iou(box, other) >= 0.7 for other in got.xyxy[got.role == role])
+    return matched, total
+
+
 def test_openvino_export_loads_and_agrees_with_the_pytorch_model(
     render: Any, tmp_path: Path, detector: YoloDetector
 ) -> None:
@@ -75,18 +85,26 @@ def test_openvino_export_loads_and_agrees_with_the_pytorch_model(
 
     pt = tmp_path / BUNDLED_MODEL.name
     pt.write_bytes(BUNDLED_MODEL.read_bytes())
-    run = binwatch("export", str(pt), check=True)
+    run = binwatch("export", str(pt), "--half", check=True)
     ov = tmp_path / "binwatch-synth-n_openvino_model"
     assert (ov / "binwatch-synth-n.xml").is_file(), run.stdout
-    frames = _frames(render, 6)
+    assert export_source_matches(ov, pt)
     ov_detector = YoloDetector(ov)
     assert ov_detector.names == detector.names
-    matched = total = 0
-    for got, want in zip(ov_detector.detect(frames), detector.detect(frames), strict=True):
-        for box, role in zip(want.xyxy, want.role, strict=True):
-            total += 1
-            matched += any(_iou(box, other) >= 0.7 for other in got.xyxy[got.role == role])
-    # FP32 IR: nearly the same boxes; a box near the confidence threshold may come or go
+    matched, total = _agreement(ov_detector, detector, _frames(render, 6))
+    # FP16-stored IR: nearly the same boxes; a box near the confidence threshold may come or go
+    assert total >= 10 and matched >= 0.9 * total, f"{matched} of {total} boxes matched"
+    pt.write_bytes(pt.read_bytes() + b"\0")  # retrained (changed) since the export
+    assert not export_source_matches(ov, pt)
+
+
+def test_the_committed_openvino_copy_is_the_bundled_model_and_runs_by_default(
+    render: Any, detector: YoloDetector
+) -> None:
+    stale = "stale: re-run `binwatch export models/binwatch-synth-n.pt --half`"
+    assert export_source_matches(BUNDLED_OPENVINO, BUNDLED_MODEL), stale
+    assert default_model() == BUNDLED_OPENVINO
+    matched, total = _agreement(YoloDetector(BUNDLED_OPENVINO), detector, _frames(render, 6))
     assert total >= 10 and matched >= 0.9 * total, f"{matched} of {total} boxes matched"
 
 
