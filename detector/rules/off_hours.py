@@ -4,7 +4,9 @@ A deposit is seen as a person who carried garbage into a bins zone (still carryi
 let go at most `release_s` before stepping in), no longer carries it (for `release_s`, within
 `carry_memory_s`), and has stood in the zone for `stand_s`. Someone who only crosses the zone
 with a bag does not stand there. A deposit becomes an event only if, within `confirm_s`, no new
-object came to rest near the person: a bag set down beside the bins is littering, not a deposit. Whether it is an
+object came to rest near the person in a `no_dump` area: a bag set down there is littering, not a
+deposit. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
+does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too. Whether it is an
 event depends on the collection point's schedule at the frame's wall-clock time. Deposits in the
 same bins zone while an event is open are the same event (dedupe per camera x zone x kind).
 """
@@ -37,6 +39,7 @@ class _Person:
     last_carry_box: Box | None = None
     in_zone_since: float | None = None
     carry_since: float | None = None  # start of the current run of frames with a bag in hand
+    at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class OffHoursRule:
             present.add(p.track_id)
             st = self._people.setdefault(p.track_id, _Person())
             if p.place is not Place.BINS:
-                st.in_zone_since = None
+                st.in_zone_since = st.at_bin_box = None
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
             if p.carried is not None:
@@ -74,6 +77,9 @@ class OffHoursRule:
                     st.carry_since = tick.t_s
                 if tick.t_s - st.carry_since >= self.params.min_carry_s:
                     st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
+                    at_bin = st.in_zone_since is not None and tick.t_s - st.in_zone_since >= self.params.stand_s
+                    if at_bin and st.at_bin_box is None:
+                        st.at_bin_box = p.carried
                 continue
             st.carry_since = None
             if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
@@ -84,15 +90,16 @@ class OffHoursRule:
             # crossed the zone (a bag left beside the bins) deposited nothing.
             carried_in = st.in_zone_since <= st.last_carry_t + self.params.release_s
             if stood and carried_in and self.params.release_s <= since <= self.params.carry_memory_s:
-                self._pending.append(
-                    _Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, st.last_carry_box, p.xyxy)
-                )
-                st.last_carry_t = st.last_carry_box = None
+                # Where the deposit happened: the bag as it was held at the bin, not wherever the hand
+                # (or a false detection beside it) was last seen on the way out.
+                box = st.at_bin_box or st.last_carry_box
+                self._pending.append(_Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, box, p.xyxy))
+                st.last_carry_t = st.last_carry_box = st.at_bin_box = None
         for o in tick.objects:
             self._object_first_seen.setdefault(o.object_id, tick.t_s)
         for d in list(self._pending):
-            if any(self._put_down_near(d, o.xyxy, o.object_id) for o in tick.objects):
-                self._pending.remove(d)  # it went to the ground, not into a bin
+            if any(o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id) for o in tick.objects):
+                self._pending.remove(d)  # it went to the ground where dumping is not allowed: littering, not a deposit
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)
                 out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))

@@ -93,16 +93,25 @@ def test_a_one_frame_carry_is_a_false_detection_not_a_bag() -> None:
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker) == []
 
 
-def test_bag_set_down_beside_the_bins_is_not_a_deposit() -> None:
-    """Stands in the bins zone, the bag leaves the hand, and a new object comes to rest at the feet."""
+def _deposit_with_object_at_feet(place: Place) -> list[Event]:
+    """Stands in the bins zone, the bag leaves the hand, and a new object comes to rest at the feet in ``place``."""
     rule = OffHoursRule("cam1", SCHEDULE)
     t0 = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST)
     out = []
     for i in range(300):
         t = i / 5
-        objs = (GroundObject(5, (350, 300, 380, 330), 0.8, Place.BINS),) if t >= 8 else ()
+        objs = (GroundObject(5, (350, 300, 380, 330), 0.8, place),) if t >= 8 else ()
         out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), _walk_and_deposit(t), objs))
-    assert out == []
+    return out
+
+
+def test_bag_set_down_beside_the_bins_where_dumping_is_not_allowed_is_littering_not_a_deposit() -> None:
+    assert _deposit_with_object_at_feet(Place.NO_DUMP) == []
+
+
+def test_something_left_inside_the_bins_zone_off_hours_is_still_off_hours_disposal() -> None:
+    """A bag left against a bin (or a lid left open) is at the bins: outside the window that is 非定时投放."""
+    assert [e.state for e in _deposit_with_object_at_feet(Place.BINS)] == [EventState.START, EventState.END]
 
 
 def test_no_schedule_means_no_off_hours() -> None:
@@ -138,3 +147,17 @@ def _run_overflow(fraction, end: float, fps: float = 2.0) -> list[Event]:  # typ
 )
 def test_overflow_table(name: str, fraction, end: float, expected: list[tuple[str, float]]) -> None:  # type: ignore[no-untyped-def]
     assert [(e.state.value, e.t_s) for e in _run_overflow(fraction, end)] == expected
+
+
+def test_the_deposit_is_placed_where_the_bag_was_held_at_the_bin_not_where_the_hand_was_last_seen() -> None:
+    """After the bag went in, a false 'carried' box follows the hand out of the zone for a moment."""
+
+    def walker(t: float) -> tuple[PersonTrack, ...]:
+        if 4 <= t < 8:  # at the bin: the bag at BAG, then a false box beside the hand on the way out
+            x = 0.0 if t < 7 else 200.0 * (t - 7)
+            carried = BAG if t < 7 else (BAG[0] + x, BAG[1], BAG[2] + x, BAG[3])
+            return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, Place.BINS, 0, carried),)
+        return _walk_and_deposit(t) if t < 4 else (PersonTrack(1, (500, 150, 560, 330), 0.9, Place.BINS, 0, None),)
+
+    events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker, end=20.0)
+    assert events and events[0].bbox == BAG
