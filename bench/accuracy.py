@@ -35,7 +35,7 @@ SEED0 = 7000  # sim-dataset scene seeds start at 1,000,000: these were never tra
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", type=Path, default=default_model())
+    ap.add_argument("--model", type=Path, default=None, help="default: the bundled model")
     ap.add_argument("--imgsz", type=int, default=480)
     ap.add_argument("--per-scenario", type=int, default=4, help="clips per scenario (9 scenarios)")
     ap.add_argument("--size", default="960x540")
@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--scenarios", default=None, help="comma-separated subset of scenarios (default all)")
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     args = ap.parse_args()
+    args.model = args.model or default_model()
     w, h = (int(v) for v in args.size.split("x"))
     detector = YoloDetector(args.model, imgsz=args.imgsz)
     kinds = set(args.kinds.split(","))

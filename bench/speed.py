@@ -148,13 +148,14 @@ def ring_bytes(video: Path, buffer_s: float = 15.0) -> tuple[int, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", type=Path, default=default_model())
+    ap.add_argument("--model", type=Path, default=None, help="default: the bundled model")
     ap.add_argument("--imgsz", type=int, default=480)
     ap.add_argument("--cameras", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))
     ap.add_argument("--scene", choices=sorted(SCENES), default="crowd", help="workload (default crowd: worst case)")
     args = ap.parse_args()
+    args.model = args.model or default_model()
     print(f"cpus available: {len(os.sched_getaffinity(0))}; model {args.model} at {args.imgsz} px; scene {args.scene}")
     video, camera = clip(args.cache, args.scene)
     camera = camera.model_copy(update={"zones": Zones(bins=camera.zones.bins)})

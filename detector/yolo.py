@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = REPO_ROOT / "models" / "binwatch-synth-n.pt"
-# Its OpenVINO copy (`binwatch export models/binwatch-synth-n.pt --half`): the same network, 2-3x faster on a CPU.
+# Its OpenVINO copy (`binwatch export models/binwatch-synth-n.pt --half`): the same network, faster on a CPU.
 BUNDLED_OPENVINO = REPO_ROOT / "models" / "binwatch-synth-n_openvino_model"
 DEFAULT_IMGSZ = 480  # the bundled model was fine-tuned at 480 px: small bags, night footage
 
@@ -78,11 +78,8 @@ EXPORT_SOURCE = "binwatch-source.json"  # written into an OpenVINO copy: which .
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def export_source_matches(ov_dir: Path, pt: Path) -> bool:

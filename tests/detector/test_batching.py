@@ -12,6 +12,7 @@ import pytest
 
 from detector.batching import BatchingDetector
 from detector.detections import Detections
+from detector.tracks import iou
 from detector.yolo import BUNDLED_MODEL, BUNDLED_OPENVINO, YoloDetector, default_model, export_source_matches
 from streams.decode import iter_file_frames
 
@@ -74,7 +75,7 @@ def _agreement(got_detector: YoloDetector, want_detector: YoloDetector, frames: 
     for got, want in zip(got_detector.detect(frames), want_detector.detect(frames), strict=True):
         for box, role in zip(want.xyxy, want.role, strict=True):
             total += 1
-            matched += any(_iou(box, other) >= 0.7 for other in got.xyxy[got.role == role])
+            matched += any(iou(tuple(box), tuple(other)) >= 0.7 for other in got.xyxy[got.role == role])
     return matched, total
 
 
@@ -106,13 +107,6 @@ def test_the_committed_openvino_copy_is_the_bundled_model_and_runs_by_default(
     assert default_model() == BUNDLED_OPENVINO
     matched, total = _agreement(YoloDetector(BUNDLED_OPENVINO), detector, _frames(render, 6))
     assert total >= 10 and matched >= 0.9 * total, f"{matched} of {total} boxes matched"
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def test_export_refuses_a_model_that_is_not_pt(tmp_path: Path) -> None:

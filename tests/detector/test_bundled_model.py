@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from detector.detections import Role
+from detector.tracks import iou
 from detector.yolo import BUNDLED_MODEL, DetectorError, YoloDetector, load_model
 from streams.decode import iter_file_frames
 
 UNUSED_SEEDS = (424242, 434343)  # sim-dataset scene seeds start at 1,000,000
-
-
-def _iou(a: np.ndarray, b: list[float]) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 @pytest.mark.parametrize(("scenario", "seed"), [("littering", UNUSED_SEEDS[0]), ("night_littering", UNUSED_SEEDS[1])])
@@ -33,7 +26,7 @@ def test_bundled_model_finds_littered_garbage(render, no_network: list[object], 
     found = 0
     for dets in detector.detect([f.bgr for f in frames]):
         garbage = dets.of_role(Role.GARBAGE)
-        if any(_iou(box, event["bbox"]) >= 0.3 for box in garbage.xyxy):
+        if any(iou(tuple(box), tuple(event["bbox"])) >= 0.3 for box in garbage.xyxy):
             found += 1
         assert len(dets.of_role(Role.BIN)) >= 1
     assert found >= 0.8 * len(frames), f"garbage found in {found} of {len(frames)} frames"
