@@ -93,6 +93,10 @@ class LeftObjectParams:
     scene_change_frac: float = 0.3  # foreground over this fraction of the frame is a scene change ...
     scene_change_s: float = 5.0  # ... and after this long the long-term background is relearned
     max_dt_s: float = 1.0  # a longer gap between updates counts as this long (a stalled stream is not "static")
+    # The long-term background starts as the mean of this many seconds, not one frame: a stream's first
+    # decodable frame is a keyframe, sharper than the P-frames after it, and against it high-contrast edges
+    # would pulse "new" with every group of pictures and, sampled sparsely, add up to a static object.
+    warmup_s: float = 4.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -116,6 +120,7 @@ class LeftObjectParams:
             ("scene_change_frac", 0 < self.scene_change_frac <= 1, "0 < scene_change_frac <= 1"),
             ("scene_change_s", self.scene_change_s > 0, "> 0"),
             ("max_dt_s", self.max_dt_s > 0, "> 0"),
+            ("warmup_s", self.warmup_s >= 0, ">= 0"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -190,6 +195,8 @@ class LeftObjectDetector:
         self._tracks: list[_Track] = []
         self._next_id = 1
         self._people: list[tuple[float, NDArray[np.float64]]] = []  # (time, box) of people seen, in work pixels
+        self._warm_until_s = 0.0  # the long-term background is a running mean until then
+        self._warm_count: FloatImage = np.zeros((wh, ww), np.float32)  # frames in that mean, per pixel
 
     # ---- public -------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -229,13 +236,33 @@ class LeftObjectDetector:
         people_w = np.array([b for _, b in self._people], np.float64).reshape(-1, 4)
         body = self._box_mask(people_w, self.params.person_pad, self.params.person_pad)
         if self._long is None:
-            self._long = frame.copy()
-            self._short = frame.copy()
-            self._known = ~body
+            self._begin_background(frame, t_s, body)
+            return []
+        if t_s < self._warm_until_s:
+            self._warm_up(frame, body, dt)
             return []
         return self._step(frame, saturated, t_s, dt, people_w, body)
 
     # ---- internals ----------------------------------------------------------------------------
+    def _begin_background(self, frame: FloatImage, t_s: float, body: BoolImage) -> None:
+        """Start both backgrounds from ``frame``; the long-term one averages in the next warmup_s seconds."""
+        self._long = frame.copy()
+        self._short = frame.copy()
+        self._known = ~body
+        self._clock[:] = 0
+        self._tracks = []
+        self._warm_count = self._known.astype(np.float32)
+        self._warm_until_s = t_s + self.params.warmup_s
+
+    def _warm_up(self, frame: FloatImage, body: BoolImage, dt: float) -> None:
+        long = self._long
+        assert long is not None
+        seen = ~body
+        self._warm_count[seen] += 1
+        long[seen] += (frame[seen] - long[seen]) / self._warm_count[seen]
+        self._known |= seen
+        cv2.accumulateWeighted(frame, self._short, 1.0 - np.exp(-dt / self.params.short_tau_s))
+
     def _work_ignore(
         self, ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None
     ) -> BoolImage:
@@ -319,10 +346,7 @@ class LeftObjectDetector:
         fg_frac = int(np.count_nonzero(fg_long & ~body)) / max(1, int(np.count_nonzero(self._valid & ~body)))
         self._scene_change_s = self._scene_change_s + dt if fg_frac > p.scene_change_frac else 0.0
         if self._scene_change_s > p.scene_change_s:
-            self._long, self._short = norm.copy(), norm.copy()
-            self._clock[:] = 0
-            self._known = ~body
-            self._tracks = []
+            self._begin_background(norm, t_s, body)
             self._scene_change_s = 0.0
             return []
         scene_change = self._scene_change_s > 0

@@ -8,6 +8,7 @@ its left-object detector, its motion gate and its rules.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened b
 CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
 OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
 HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated evidence
+# The left-object detector's backgrounds move on time constants of 0.5 s and 30 s, and a thing counts as
+# left only after seconds of stillness, so it needs no more than a few looks per second; at the 5-fps
+# analysis rate it was most of the pipeline's own cost. Between its looks its candidates stand as they were.
+LEFT_OBJECT_HZ = 2.0
 
 
 @dataclass
@@ -41,16 +46,24 @@ class CameraAnalyzer:
     schedule: Schedule | None
     analysis_fps: float
     use_left_objects: bool = True
+    left_object_hz: float = LEFT_OBJECT_HZ
     make_tracker: Callable[[float], PersonTracker] = PersonTracker
     zones: ZoneMap | None = None
     frames_seen: int = 0
     frames_detected: int = 0
+    frames_left_object: int = 0  # frames the left-object detector looked at
     _gate: MotionGate = field(default_factory=MotionGate)
     _objects: GroundObjectTracker = field(default_factory=GroundObjectTracker)
     _left: LeftObjectDetector | None = None
     _last: Detections = field(default_factory=Detections.empty)
+    _left_candidates: tuple[NDArray[np.float32], NDArray[np.float32]] = field(
+        default_factory=lambda: (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
+    )
+    _left_slot: int | None = None
 
     def __post_init__(self) -> None:
+        if not self.left_object_hz >= 1.0:  # its clocks count a longer gap as one second (max_dt_s)
+            raise ValueError(f"left_object_hz must be >= 1; got {self.left_object_hz}")
         r = self.camera.rules
         self._tracker = self.make_tracker(self.analysis_fps)
         self._littering = LitteringRule(self.camera.id, LitteringParams(dwell_s=r.dwell_s, owner_gone_s=r.owner_gone_s))
@@ -106,9 +119,16 @@ class CameraAnalyzer:
 
         sources = [(garbage.xyxy[resting], garbage.confidence[resting])]
         if self._left is not None:
-            cands = self._left.update(bgr, t_s, people_det.xyxy)
-            cand_xyxy = np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4)
-            sources.append((cand_xyxy, np.asarray([c.score for c in cands], np.float32)))
+            slot = math.floor(t_s * self.left_object_hz + 1e-6)
+            if slot != self._left_slot:
+                self._left_slot = slot
+                self.frames_left_object += 1
+                cands = self._left.update(bgr, t_s, people_det.xyxy)
+                self._left_candidates = (
+                    np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4),
+                    np.asarray([c.score for c in cands], np.float32),
+                )
+            sources.append(self._left_candidates)
         objects = []
         for oid, box, score in self._objects.update(sources, t_s):
             place, zi = zones.place_of(box)

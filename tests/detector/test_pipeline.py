@@ -1,0 +1,31 @@
+"""One camera's analysis (CameraAnalyzer): how often its parts look at the frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from config import CameraConfig
+from detector.detections import Detections
+from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
+
+START = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(("analysis_fps", "hz", "looks"), [(5.0, LEFT_OBJECT_HZ, 20), (5.0, 5.0, 50), (10.0, 1.0, 10)])
+def test_left_object_detector_looks_at_its_own_rate(analysis_fps: float, hz: float, looks: int) -> None:
+    """Its backgrounds move over seconds, so it looks a few times a second, whatever the analysis rate;
+    every frame still reaches the tracker and the rules."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, analysis_fps, left_object_hz=hz)
+    frame = np.full((180, 320, 3), 90, np.uint8)
+    n = round(10 * analysis_fps)
+    for i in range(n):
+        analyzer.process(frame, i / analysis_fps, START, Detections.empty())
+    assert (analyzer.frames_seen, analyzer.frames_left_object) == (n, looks)
+
+
+def test_left_object_rate_below_once_a_second_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"left_object_hz must be >= 1; got 0\.5"):
+        CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, left_object_hz=0.5)
