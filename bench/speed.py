@@ -243,6 +243,12 @@ def main() -> None:
         print(f"      {stage:55s} {1000 * d / decode:6.1f} | {1000 * b / ours:6.1f}")
     d, b = sum(decoding.cores.values()), sum(run.cores.values())
     print(f"      {'all (cores busy: ' + f'{d:.2f} | {b:.2f})':55s} {1000 * d / decode:6.1f} | {1000 * b / ours:6.1f}")
+    # A run that leaves cores idle is bound by something else than CPU (threads waiting on one another,
+    # the interpreter lock); what the CPU alone would allow is the cores over the CPU per camera-second.
+    cores = len(os.sched_getaffinity(0))
+    cpu_decode, cpu_ours = cores * decode / d, cores * ours / b
+    print(f"    if CPU were the only bound: decode-only {cpu_decode:.1f} cameras, binwatch {cpu_ours:.1f} "
+          f"({cpu_ours / cpu_decode:.0%} of decode-only)")  # fmt: skip
 
     nbytes, dur = ring_bytes(video)
     mb = nbytes / 1e6

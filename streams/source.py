@@ -184,7 +184,8 @@ class CameraSource:
     most ``analysis_fps`` per stream second. ``realtime`` and ``loop`` apply to files: replay at the
     file's own rate (demo cameras) and restart at the end. With ``realtime=False`` a file is read as
     fast as the consumer takes frames, and none are dropped. ``buffer_s`` sizes the encoded packet ring.
-    ``rtsp_transport`` is "tcp" or "udp".
+    ``rtsp_transport`` is "tcp" or "udp". ``decoder_threads`` is FFmpeg's thread count for this camera's
+    decoder (default 1: the cameras of a process decode in parallel; 0 lets FFmpeg choose).
     """
 
     def __init__(
@@ -201,6 +202,7 @@ class CameraSource:
         stall_timeout_s: float = 10.0,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        decoder_threads: int = 1,
     ) -> None:
         self.camera_id = camera_id
         self.url = url
@@ -209,6 +211,8 @@ class CameraSource:
         _check_positive(backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s)
         if queue_size < 1:
             raise ValueError(f"queue_size must be >= 1; got {queue_size}")
+        if decoder_threads < 0:
+            raise ValueError(f"decoder_threads must be >= 0 (0 = FFmpeg chooses); got {decoder_threads}")
         if rtsp_transport not in RTSP_TRANSPORTS:
             raise ValueError(f"rtsp_transport must be one of {RTSP_TRANSPORTS}; got {rtsp_transport!r}")
         if loop and self.kind is not SourceKind.FILE:
@@ -220,6 +224,7 @@ class CameraSource:
         self.stall_timeout_s = stall_timeout_s
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
+        self.decoder_threads = decoder_threads
         self.ring = PacketRing(buffer_s)
         self.log = _CameraLog(logger, {"camera_id": camera_id})
         self._queue = _FrameQueue(queue_size)
@@ -399,6 +404,9 @@ class CameraSource:
             if not container.streams.video:
                 raise StreamError(f"{redact_url(self.url)} has no video stream (expected H.264/H.265 video)")
             stream = container.streams.video[0]
+            # One decoding thread per camera: a process runs many cameras, so they are the parallelism; FFmpeg's
+            # own frame threads only add hand-offs (and spin under load). PyAV decodes without the GIL.
+            stream.codec_context.thread_count = self.decoder_threads
             stream.thread_type = "AUTO"
             if self.ring.set_codec_params(CodecParams.from_stream(stream)):
                 self.log.info("stream parameters changed; packet ring cleared")

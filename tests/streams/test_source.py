@@ -226,6 +226,7 @@ def test_source_kind_from_url(url: str, kind: SourceKind) -> None:
     [
         ({"analysis_fps": 0.0}, "analysis_fps must be > 0"),
         ({"queue_size": 0}, "queue_size must be >= 1"),
+        ({"decoder_threads": -1}, r"decoder_threads must be >= 0 \(0 = FFmpeg chooses\); got -1"),
         ({"rtsp_transport": "http"}, "rtsp_transport must be one of"),
         ({"stall_timeout_s": -1.0}, "stall_timeout_s must be > 0"),
         ({"buffer_s": -1.0}, "buffer_s must be >= 0"),
