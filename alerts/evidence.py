@@ -40,6 +40,7 @@ from detector.overlay import draw_overlay
 from detector.rules.events import Event
 from detector.tracks import Tick
 from detector.zones import ZoneMap
+from streams.decode import to_bgr
 from streams.ring import CodecParams, EncodedPacket, remux_to_mp4
 from streams.writer import H264Writer
 
@@ -303,7 +304,7 @@ def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[ND
     with av.open(str(original)) as container:
         for frame in container.decode(video=0):
             t = t0 + (float(frame.time) if frame.time is not None else 0.0)
-            bgr = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+            bgr = to_bgr(frame)
             h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
             bgr = np.ascontiguousarray(bgr[:h, :w])
             wall = (ev.wall + dt.timedelta(seconds=t - ev.t_s)).astimezone(tz)

@@ -35,14 +35,13 @@ from types import TracebackType
 from typing import Any
 
 import av
-import numpy as np
 from av.container import InputContainer
 from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from config import redact_url
-from streams.decode import Frame, StreamError
+from streams.decode import Frame, StreamError, to_bgr
 from streams.ring import CodecParams, EncodedPacket, PacketRing
 from streams.timing import Pacer, RateMeter, Timeline
 
@@ -498,7 +497,7 @@ class CameraSource:
         if self._last_slot is not None and slot <= self._last_slot:
             return
         self._last_slot = slot
-        bgr = np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+        bgr = to_bgr(frame)
         out = Frame(index, t, bgr, camera_id=self.camera_id, wall=datetime.fromtimestamp(now, UTC))
         if self.blocking:
             if not self._queue.put_wait(out, self._stop):
