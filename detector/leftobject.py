@@ -97,6 +97,11 @@ class LeftObjectParams:
     # decodable frame is a keyframe, sharper than the P-frames after it, and against it high-contrast edges
     # would pulse "new" with every group of pictures and, sampled sparsely, add up to a static object.
     warmup_s: float = 4.0
+    # A pixel that keeps switching between new and background is flicker (edges pulsing with the codec's
+    # keyframes, leaves, a flag), not a thing someone left: one that switched this many times within about
+    # blink_tau_s seconds counts as static no longer. A left object switches once, when it arrives.
+    blink_max: float = 6.0
+    blink_tau_s: float = 10.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -121,6 +126,8 @@ class LeftObjectParams:
             ("scene_change_s", self.scene_change_s > 0, "> 0"),
             ("max_dt_s", self.max_dt_s > 0, "> 0"),
             ("warmup_s", self.warmup_s >= 0, ">= 0"),
+            ("blink_max", self.blink_max >= 2, ">= 2"),
+            ("blink_tau_s", self.blink_tau_s > 0, "> 0"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -189,6 +196,7 @@ class LeftObjectDetector:
         self._clock: FloatImage = np.zeros((wh, ww), np.float32)  # seconds static
         self._known: BoolImage = np.zeros((wh, ww), np.bool_)  # long-term background seen without a person
         self._changed: BoolImage = np.zeros((wh, ww), np.bool_)  # foreground in the previous update
+        self._blinks: FloatImage = np.zeros((wh, ww), np.float32)  # recent switches new <-> background
         self._sigma = 2.0
         self._t_s: float | None = None
         self._scene_change_s = 0.0
@@ -250,6 +258,7 @@ class LeftObjectDetector:
         self._short = frame.copy()
         self._known = ~body
         self._clock[:] = 0
+        self._blinks[:] = 0
         self._tracks = []
         self._warm_count = self._known.astype(np.float32)
         self._warm_until_s = t_s + self.params.warmup_s
@@ -338,6 +347,8 @@ class LeftObjectDetector:
         tol = np.float32(max(p.abs_tol, p.noise_k * self._sigma)) + np.float32(p.rel_tol) * long
         d_long = np.asarray(cv2.absdiff(norm, long), np.float32)
         fg_long = (d_long > tol) & self._valid & ~clipped
+        self._blinks *= np.float32(np.exp(-dt / p.blink_tau_s))
+        self._blinks[(fg_long != self._changed) & ~body] += 1  # in front of a person nothing is judged
         self._changed = fg_long
         # Still means within the short-term range of a pixel's neighbours: a shaking camera moves edges.
         fg_short = _range_diff(norm, self._short) > tol
@@ -355,9 +366,10 @@ class LeftObjectDetector:
         # under people and where something moves in front.
         clock = self._clock
         if not scene_change:
-            static_now = fg_long & ~fg_short & ~body
+            flicker = self._blinks >= p.blink_max
+            static_now = fg_long & ~fg_short & ~body & ~flicker
             clock[static_now] += dt
-            back = ~fg_long & ~body & ~clipped
+            back = (~fg_long & ~body & ~clipped) | flicker
             clock[back] = np.maximum(np.minimum(clock[back], self.static_s) - 2 * dt, 0)
 
         # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.

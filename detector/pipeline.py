@@ -34,12 +34,11 @@ CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened b
 CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
 OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
 HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated evidence
-# How often the left-object detector looks (at most the analysis rate). Its backgrounds move over seconds,
-# and at 2 Hz it costs 1.19 instead of 2.65 ms per analysed frame, but sampled that sparsely the edges that
-# pulse with a camera's keyframes (one look per GOP position, the same positions every GOP) build up into
-# thin "left objects": with dwell_s 7, `bench/accuracy.py` found two on a wall that 5 Hz never reports.
-# Until the detector models such flicker per pixel, it looks at every analysed frame.
-LEFT_OBJECT_HZ = 5.0
+# How often the left-object detector looks (at most the analysis rate). Its backgrounds move over seconds
+# and a thing counts as left only after seconds of stillness, so twice a second is enough; at every 5-fps
+# frame it was most of the pipeline's own cost. (Sampled that sparsely, edges pulsing with the codec's
+# keyframes used to add up to thin "left objects"; its averaged start and flicker model keep them out.)
+LEFT_OBJECT_HZ = 2.0
 
 
 @dataclass

@@ -14,7 +14,7 @@ from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
 START = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize(("analysis_fps", "hz", "looks"), [(5.0, LEFT_OBJECT_HZ, 50), (5.0, 2.0, 20), (10.0, 1.0, 10)])
+@pytest.mark.parametrize(("analysis_fps", "hz", "looks"), [(5.0, LEFT_OBJECT_HZ, 20), (5.0, 5.0, 50), (10.0, 1.0, 10)])
 def test_left_object_detector_looks_at_its_own_rate(analysis_fps: float, hz: float, looks: int) -> None:
     """It looks at its own rate (at most every analysed frame); every frame still reaches the tracker
     and the rules."""
