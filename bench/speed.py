@@ -14,7 +14,7 @@ Workloads (--scene): `crowd` (the worst case: people in view almost all the time
 rarely spares the model) or `mixed` (a collection point's ordinary traffic: visits with quiet gaps
 between them, as most cameras see most of the day). Both are 1280x720 at 25 fps.
 
-    .venv/bin/python bench/speed.py [--model models/binwatch-synth-n.pt] [--cameras 4] [--seconds 30] [--scene mixed]
+    .venv/bin/python bench/speed.py [--model models/binwatch-synth-n.pt] [--cameras 8] [--seconds 30] [--scene mixed]
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", type=Path, default=None, help="default: the bundled model")
     ap.add_argument("--imgsz", type=int, default=480)
-    ap.add_argument("--cameras", type=int, default=4)
+    ap.add_argument("--cameras", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))
     ap.add_argument("--scene", choices=sorted(SCENES), default="crowd", help="workload (default crowd: worst case)")

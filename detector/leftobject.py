@@ -26,7 +26,10 @@ held, not judged.
 
 Not objects: a static region whose outline is sharper in ``B_L`` than in the frame is a *ghost* (something
 that was in the background has gone) and is learned away; a static region too large for an object, or
-foreground over much of the frame for seconds (the camera moved), is relearned.
+foreground over much of the frame for seconds (the camera moved), is relearned. A pixel that keeps
+switching between foreground and background is *flicker* (edges pulsing with the codec's keyframes,
+leaves, a flag) and its clock does not count. ``B_L`` starts as the mean of the first seconds, not the first
+frame: that frame is a keyframe, sharper than what follows, and its edges would stand out for good.
 
 Time is passed in (stream seconds); the detector does no I/O and reads no clock. One instance per camera.
 """
