@@ -41,7 +41,7 @@ def to_bgr(frame: VideoFrame) -> NDArray[np.uint8]:
     """A decoded picture as a height x width x 3 BGR array.
 
     Cameras send limited-range 4:2:0 (yuv420p); its planes go to OpenCV's conversion (BT.601
-    coefficients, as OpenCV's own video reader uses), which is several times cheaper than swscale here
+    coefficients, as OpenCV's own video reader uses), cheaper than swscale on each new frame
     (`python -m bench.convert`). Any other picture (full-range, 4:2:2, odd sizes) goes through swscale.
     """
     if (
