@@ -401,7 +401,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from api.app import create_app
     from runtime.center import DEMO_CONFIG, Center, Settings, print_progress
     from store import repo
-    from store.db import database_url, open_database, session_scope
+    from store.db import session_scope
     from store.tables import User
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -410,8 +410,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: config {settings.config} does not exist (expected a city YAML such as config/demo.yaml)",
               file=sys.stderr)  # fmt: skip
         return 2
-    engine = open_database(settings.db_url or database_url(settings.data_dir))
-    with session_scope(engine) as s:
+    center = Center(settings, progress=print_progress)
+    with session_scope(center.open_records()) as s:
         has_users = s.scalar(select(User).limit(1)) is not None
         login_hint = "log in with your binwatch user"
         if not has_users and settings.config.resolve() == DEMO_CONFIG.resolve():
@@ -422,8 +422,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         elif not has_users:
             login_hint = "no users yet: create the first admin with `binwatch user add NAME --role admin`"
-    engine.dispose()
-    center = Center(settings, progress=print_progress)
     app = create_app(settings, center)
     print(f"binwatch: {settings.config} -> open http://{args.host}:{args.port}/  ({login_hint})", flush=True)
 

@@ -73,13 +73,21 @@ class Center:
     batching: BatchingDetector | None = None
     cameras: dict[str, CameraRuntime] = field(default_factory=dict)
 
+    def open_records(self) -> Engine:
+        """The database, opened (and migrated) once, with the config's communities and cameras recorded."""
+        if self.engine is None:
+            s = self.settings
+            self.city = load_city_config(s.config)
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+            self.engine = open_database(s.db_url or database_url(s.data_dir))
+            with session_scope(self.engine) as sess:
+                repo.sync_config(sess, self.city)
+        return self.engine
+
     def start(self) -> None:
         s = self.settings
-        self.city = load_city_config(s.config)
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = open_database(s.db_url or database_url(s.data_dir))
-        with session_scope(self.engine) as sess:
-            repo.sync_config(sess, self.city)
+        engine = self.open_records()
+        assert self.city is not None
         self.evidence = EvidenceStore(s.data_dir)
         for note in self.evidence.recover():
             log.warning("evidence recovery: %s", note)
@@ -89,7 +97,7 @@ class Center:
             routes[cam.id] = CameraRoute(
                 cam.id, community.id, speaker, tuple(community.quiet_hours), self.city.timezone
             )
-        self.dispatcher = Dispatcher(self.engine, self.city.alerts, routes, cache_dir() / "audio", notify=self._notify)
+        self.dispatcher = Dispatcher(engine, self.city.alerts, routes, cache_dir() / "audio", notify=self._notify)
         if not s.start_cameras:
             return
         detector = YoloDetector(s.model, imgsz=s.imgsz)

@@ -69,6 +69,15 @@ def test_unreadable_config_is_a_clear_error(tmp_path: Path, text: str, message: 
         load_city_config(tmp_path / "missing.yaml")
 
 
+def test_run_with_a_broken_config_says_so_before_serving(tmp_path: Path) -> None:
+    """The monitoring center reads its config (and opens its records) before it starts serving."""
+    f = tmp_path / "city.yaml"
+    f.write_text("communities: [")
+    run = binwatch("run", "--config", str(f), "--data", str(tmp_path / "data"), "--port", "0")
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "not valid YAML" in run.stderr and "Traceback" not in run.stderr and "open http" not in run.stdout
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
