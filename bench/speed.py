@@ -60,10 +60,12 @@ def clip(cache: Path, workload: str = "crowd") -> tuple[Path, CameraConfig]:
     return out / "video.mp4", scene.camera_config(str(out / "video.mp4"))
 
 
-def overhead(video: Path, camera: CameraConfig, detector: YoloDetector, rounds: int = 3) -> tuple[float, float]:
-    """(raw inference, full pipeline) frames/s on the same 200 frames, each the median of ``rounds``
-    alternating runs, so a slow spell of the machine weighs on both sides alike."""
-    frames = list(FileFrames(video, ANALYSIS_FPS))[:200]
+def overhead(
+    video: Path, camera: CameraConfig, detector: YoloDetector, rounds: int = 5
+) -> tuple[float, float, list[float]]:
+    """Median frames/s of raw inference and of the full pipeline on the same 300 frames, and each round's
+    overhead. Raw and pipeline alternate, so a slow spell of the machine weighs on both sides of a round."""
+    frames = list(FileFrames(video, ANALYSIS_FPS))[:300]
     detector.detect([f.bgr for f in frames[:BATCH]])  # warm-up
     raws, pipes = [], []
     start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
@@ -79,7 +81,7 @@ def overhead(video: Path, camera: CameraConfig, detector: YoloDetector, rounds: 
             for f, d in zip(chunk, detector.detect([f.bgr for f in chunk]), strict=True):
                 analyzer.process(f.bgr, f.t_s, start + dt.timedelta(seconds=f.t_s), d)
         pipes.append(len(frames) / (time.perf_counter() - t0))
-    return statistics.median(raws), statistics.median(pipes)
+    return statistics.median(raws), statistics.median(pipes), [r / p - 1 for r, p in zip(raws, pipes, strict=True)]
 
 
 def _thread_cpu_s() -> dict[int, tuple[str, float]]:
@@ -218,10 +220,12 @@ def main() -> None:
     camera = camera.model_copy(update={"zones": Zones(bins=camera.zones.bins)})
     detector = YoloDetector(args.model, imgsz=args.imgsz)
 
-    raw, pipe = overhead(video, camera, detector)
-    over = raw / pipe - 1
-    print(f"(a) raw batched inference {raw:.1f} frames/s, full pipeline {pipe:.1f} frames/s: "
-          f"overhead {over:.1%} (target <= 15%): {'PASS' if over <= 0.15 else 'FAIL'}")  # fmt: skip
+    raw, pipe, overheads = overhead(video, camera, detector)
+    over = statistics.median(overheads)
+    rounds = ", ".join(f"{o:.0%}" for o in overheads)
+    print(f"(a) raw batched inference {raw:.1f} frames/s, full pipeline {pipe:.1f} frames/s (medians of "
+          f"{len(overheads)} rounds): overhead {over:.1%}, median of the rounds' {rounds} "
+          f"(target <= 15%): {'PASS' if over <= 0.15 else 'FAIL'}")  # fmt: skip
 
     decoding = _run_cameras(video, args.cameras, args.seconds, None)
     batching = BatchingDetector(detector, max_batch=BATCH, max_wait_ms=20.0)
