@@ -32,8 +32,8 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(center.start)
-        try:
+        try:  # a start that fails half-way still stops what it started and closes the database
+            await asyncio.to_thread(center.start)
             yield
         finally:
             await asyncio.to_thread(center.stop)

@@ -26,10 +26,7 @@ held, not judged.
 
 Not objects: a static region whose outline is sharper in ``B_L`` than in the frame is a *ghost* (something
 that was in the background has gone) and is learned away; a static region too large for an object, or
-foreground over much of the frame for seconds (the camera moved), is relearned. A pixel that keeps
-switching between foreground and background is *flicker* (edges pulsing with the codec's keyframes,
-leaves, a flag) and its clock does not count. ``B_L`` starts as the mean of the first seconds, not the first
-frame: that frame is a keyframe, sharper than what follows, and its edges would stand out for good.
+foreground over much of the frame for seconds (the camera moved), is relearned.
 
 Time is passed in (stream seconds); the detector does no I/O and reads no clock. One instance per camera.
 """
@@ -96,15 +93,6 @@ class LeftObjectParams:
     scene_change_frac: float = 0.3  # foreground over this fraction of the frame is a scene change ...
     scene_change_s: float = 5.0  # ... and after this long the long-term background is relearned
     max_dt_s: float = 1.0  # a longer gap between updates counts as this long (a stalled stream is not "static")
-    # The long-term background starts as the mean of this many seconds, not one frame: a stream's first
-    # decodable frame is a keyframe, sharper than the P-frames after it, and against it high-contrast edges
-    # would pulse "new" with every group of pictures and, sampled sparsely, add up to a static object.
-    warmup_s: float = 4.0
-    # A pixel that keeps switching between new and background is flicker (edges pulsing with the codec's
-    # keyframes, leaves, a flag), not a thing someone left: one that switched this many times within about
-    # blink_tau_s seconds counts as static no longer. A left object switches once, when it arrives.
-    blink_max: float = 6.0
-    blink_tau_s: float = 10.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -128,9 +116,6 @@ class LeftObjectParams:
             ("scene_change_frac", 0 < self.scene_change_frac <= 1, "0 < scene_change_frac <= 1"),
             ("scene_change_s", self.scene_change_s > 0, "> 0"),
             ("max_dt_s", self.max_dt_s > 0, "> 0"),
-            ("warmup_s", self.warmup_s >= 0, ">= 0"),
-            ("blink_max", self.blink_max >= 2, ">= 2"),
-            ("blink_tau_s", self.blink_tau_s > 0, "> 0"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -199,15 +184,12 @@ class LeftObjectDetector:
         self._clock: FloatImage = np.zeros((wh, ww), np.float32)  # seconds static
         self._known: BoolImage = np.zeros((wh, ww), np.bool_)  # long-term background seen without a person
         self._changed: BoolImage = np.zeros((wh, ww), np.bool_)  # foreground in the previous update
-        self._blinks: FloatImage = np.zeros((wh, ww), np.float32)  # recent switches new <-> background
         self._sigma = 2.0
         self._t_s: float | None = None
         self._scene_change_s = 0.0
         self._tracks: list[_Track] = []
         self._next_id = 1
         self._people: list[tuple[float, NDArray[np.float64]]] = []  # (time, box) of people seen, in work pixels
-        self._warm_until_s = 0.0  # the long-term background is a running mean until then
-        self._warm_count: FloatImage = np.zeros((wh, ww), np.float32)  # frames in that mean, per pixel
 
     # ---- public -------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -247,34 +229,13 @@ class LeftObjectDetector:
         people_w = np.array([b for _, b in self._people], np.float64).reshape(-1, 4)
         body = self._box_mask(people_w, self.params.person_pad, self.params.person_pad)
         if self._long is None:
-            self._begin_background(frame, t_s, body)
-            return []
-        if t_s < self._warm_until_s:
-            self._warm_up(frame, body, dt)
+            self._long = frame.copy()
+            self._short = frame.copy()
+            self._known = ~body
             return []
         return self._step(frame, saturated, t_s, dt, people_w, body)
 
     # ---- internals ----------------------------------------------------------------------------
-    def _begin_background(self, frame: FloatImage, t_s: float, body: BoolImage) -> None:
-        """Start both backgrounds from ``frame``; the long-term one averages in the next warmup_s seconds."""
-        self._long = frame.copy()
-        self._short = frame.copy()
-        self._known = ~body
-        self._clock[:] = 0
-        self._blinks[:] = 0
-        self._tracks = []
-        self._warm_count = self._known.astype(np.float32)
-        self._warm_until_s = t_s + self.params.warmup_s
-
-    def _warm_up(self, frame: FloatImage, body: BoolImage, dt: float) -> None:
-        long = self._long
-        assert long is not None
-        seen = ~body
-        self._warm_count[seen] += 1
-        long[seen] += (frame[seen] - long[seen]) / self._warm_count[seen]
-        self._known |= seen
-        cv2.accumulateWeighted(frame, self._short, 1.0 - np.exp(-dt / self.params.short_tau_s))
-
     def _work_ignore(
         self, ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None
     ) -> BoolImage:
@@ -350,8 +311,6 @@ class LeftObjectDetector:
         tol = np.float32(max(p.abs_tol, p.noise_k * self._sigma)) + np.float32(p.rel_tol) * long
         d_long = np.asarray(cv2.absdiff(norm, long), np.float32)
         fg_long = (d_long > tol) & self._valid & ~clipped
-        self._blinks *= np.float32(np.exp(-dt / p.blink_tau_s))
-        self._blinks[(fg_long != self._changed) & ~body] += 1  # in front of a person nothing is judged
         self._changed = fg_long
         # Still means within the short-term range of a pixel's neighbours: a shaking camera moves edges.
         fg_short = _range_diff(norm, self._short) > tol
@@ -360,7 +319,10 @@ class LeftObjectDetector:
         fg_frac = int(np.count_nonzero(fg_long & ~body)) / max(1, int(np.count_nonzero(self._valid & ~body)))
         self._scene_change_s = self._scene_change_s + dt if fg_frac > p.scene_change_frac else 0.0
         if self._scene_change_s > p.scene_change_s:
-            self._begin_background(norm, t_s, body)
+            self._long, self._short = norm.copy(), norm.copy()
+            self._clock[:] = 0
+            self._known = ~body
+            self._tracks = []
             self._scene_change_s = 0.0
             return []
         scene_change = self._scene_change_s > 0
@@ -369,10 +331,9 @@ class LeftObjectDetector:
         # under people and where something moves in front.
         clock = self._clock
         if not scene_change:
-            flicker = self._blinks >= p.blink_max
-            static_now = fg_long & ~fg_short & ~body & ~flicker
+            static_now = fg_long & ~fg_short & ~body
             clock[static_now] += dt
-            back = (~fg_long & ~body & ~clipped) | flicker
+            back = ~fg_long & ~body & ~clipped
             clock[back] = np.maximum(np.minimum(clock[back], self.static_s) - 2 * dt, 0)
 
         # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.

@@ -34,11 +34,11 @@ CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened b
 CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
 OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
 HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated evidence
-# How often the left-object detector looks (at most the analysis rate). Its backgrounds move over seconds
-# and a thing counts as left only after seconds of stillness, so twice a second is enough; at every 5-fps
-# frame it was most of the pipeline's own cost. (Sampled that sparsely, edges pulsing with the codec's
-# keyframes used to add up to thin "left objects"; its averaged start and flicker model keep them out.)
-LEFT_OBJECT_HZ = 2.0
+# How often the left-object detector looks (at most the analysis rate; default every 5-fps frame). At 2 Hz it
+# cost about half as much, but sampled that sparsely the edges that pulse with a camera's keyframes (the same
+# positions of each group of pictures, look after look) built up into thin "left objects" on walls and
+# signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
+LEFT_OBJECT_HZ = 5.0
 
 
 @dataclass
@@ -90,8 +90,10 @@ class CameraAnalyzer:
         h, w = bgr.shape[:2]
         if self.zones is None or (self.zones.width, self.zones.height) != (w, h):
             self.zones = ZoneMap.build(self.camera.zones, w, h)
-            if self.use_left_objects:
+            if self.use_left_objects:  # a new picture size: start over, its old boxes mean nothing now
                 self._left = LeftObjectDetector((w, h), ignore=self.zones.ignored_mask)
+                self._left_slot = None
+                self._left_candidates = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
         self.frames_seen += 1
         if detections is None:
             detections = self._last

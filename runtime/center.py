@@ -79,9 +79,14 @@ class Center:
             s = self.settings
             self.city = load_city_config(s.config)
             s.data_dir.mkdir(parents=True, exist_ok=True)
-            self.engine = open_database(s.db_url or database_url(s.data_dir))
-            with session_scope(self.engine) as sess:
-                repo.sync_config(sess, self.city)
+            engine = open_database(s.db_url or database_url(s.data_dir))
+            try:
+                with session_scope(engine) as sess:
+                    repo.sync_config(sess, self.city)
+            except BaseException:
+                engine.dispose()
+                raise
+            self.engine = engine
         return self.engine
 
     def start(self) -> None:

@@ -10,11 +10,12 @@ import pytest
 from config import CameraConfig
 from detector.detections import Detections
 from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
+from tests.detector.test_leftobject import Scene
 
 START = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize(("analysis_fps", "hz", "looks"), [(5.0, LEFT_OBJECT_HZ, 20), (5.0, 5.0, 50), (10.0, 1.0, 10)])
+@pytest.mark.parametrize(("analysis_fps", "hz", "looks"), [(5.0, LEFT_OBJECT_HZ, 50), (5.0, 2.0, 20), (10.0, 1.0, 10)])
 def test_left_object_detector_looks_at_its_own_rate(analysis_fps: float, hz: float, looks: int) -> None:
     """It looks at its own rate (at most every analysed frame); every frame still reaches the tracker
     and the rules."""
@@ -29,3 +30,15 @@ def test_left_object_detector_looks_at_its_own_rate(analysis_fps: float, hz: flo
 def test_left_object_rate_below_once_a_second_is_refused() -> None:
     with pytest.raises(ValueError, match=r"left_object_hz must be >= 1; got 0\.5"):
         CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, left_object_hz=0.5)
+
+
+def test_left_objects_stand_between_looks() -> None:
+    """Between two looks of the left-object detector its candidates stay: once the dropped bag is found,
+    every analysed frame's tick holds it, not only the frames it looked at."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, left_object_hz=2.0)
+    held = []
+    for t, bgr, _ in Scene(bag_s=(1.0, 1e9)).frames(10.0):
+        analyzer.process(bgr, t, START, Detections.empty())
+        held.append(bool(analyzer.history[-1].objects))
+    found = held.index(True)
+    assert found < len(held) - 10 and all(held[found:]), held
