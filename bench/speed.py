@@ -14,7 +14,8 @@ Workloads (--scene): `crowd` (the worst case: people in view almost all the time
 rarely spares the model) or `mixed` (a collection point's ordinary traffic: visits with quiet gaps
 between them, as most cameras see most of the day). Both are 1280x720 at 25 fps.
 
-    .venv/bin/python bench/speed.py [--model models/binwatch-synth-n.pt] [--cameras 8] [--seconds 30] [--scene mixed]
+    .venv/bin/python bench/speed.py [--model M] [--cameras 8] [--seconds 30] [--scene mixed]
+        [--left-object-hz 2] [--decoder-threads 0]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from config import CameraConfig, Zones
 from detector.batching import BatchingDetector
-from detector.pipeline import CameraAnalyzer
+from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
 from detector.yolo import YoloDetector, default_model, load_model
 from sim.clip import write_clip
 from sim.scenarios import Scenario
@@ -41,6 +42,7 @@ from streams.source import CameraSource
 CLIP_FPS = 25.0
 ANALYSIS_FPS = 5.0
 BATCH = 8
+START = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)  # wall clock of the clips' first frame (no schedule applies)
 
 
 SCENES = {"crowd": SimSpec(Scenario.CROWD, 9100, 1280, 720, CLIP_FPS, 60.0),
@@ -61,25 +63,24 @@ def clip(cache: Path, workload: str = "crowd") -> tuple[Path, CameraConfig]:
 
 
 def overhead(
-    video: Path, camera: CameraConfig, detector: YoloDetector, rounds: int = 5
+    video: Path, camera: CameraConfig, detector: YoloDetector, left_hz: float, rounds: int = 5
 ) -> tuple[float, float, list[float]]:
     """Median frames/s of raw inference and of the full pipeline on the same 300 frames, and each round's
     overhead. Raw and pipeline alternate, so a slow spell of the machine weighs on both sides of a round."""
     frames = list(FileFrames(video, ANALYSIS_FPS))[:300]
     detector.detect([f.bgr for f in frames[:BATCH]])  # warm-up
     raws, pipes = [], []
-    start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
     for _ in range(rounds):
         t0 = time.perf_counter()
         for i in range(0, len(frames), BATCH):
             detector.detect([f.bgr for f in frames[i : i + BATCH]])
         raws.append(len(frames) / (time.perf_counter() - t0))
-        analyzer = CameraAnalyzer(camera, camera.schedule, ANALYSIS_FPS)
+        analyzer = CameraAnalyzer(camera, camera.schedule, ANALYSIS_FPS, left_object_hz=left_hz)
         t0 = time.perf_counter()
         for i in range(0, len(frames), BATCH):
             chunk = frames[i : i + BATCH]
             for f, d in zip(chunk, detector.detect([f.bgr for f in chunk]), strict=True):
-                analyzer.process(f.bgr, f.t_s, start + dt.timedelta(seconds=f.t_s), d)
+                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), d)
         pipes.append(len(frames) / (time.perf_counter() - t0))
     return statistics.median(raws), statistics.median(pipes), [r / p - 1 for r, p in zip(raws, pipes, strict=True)]
 
@@ -135,29 +136,44 @@ class CamerasRun:
     cores: dict[str, float]  # cores used per stage
 
 
-def _run_cameras(video: Path, k: int, seconds: float, work: object | None) -> CamerasRun:
-    """Run k cameras as fast as they go; work=None decodes only."""
+@dataclass(frozen=True)
+class Work:
+    """What each camera does after decoding; none: nothing (the decode-bound run)."""
+
+    batching: BatchingDetector
+    camera: CameraConfig
+    left_hz: float
+
+
+def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder_threads: int) -> CamerasRun:
+    """Run k cameras as fast as they go."""
     done = threading.Event()
     advanced = [0.0] * k
     seen = [0] * k
     detected = [0] * k
     sources = [
-        CameraSource(f"bench-{i}", str(video), analysis_fps=ANALYSIS_FPS, loop=True, queue_size=4) for i in range(k)
+        CameraSource(
+            f"bench-{i}",
+            str(video),
+            analysis_fps=ANALYSIS_FPS,
+            loop=True,
+            queue_size=4,
+            decoder_threads=decoder_threads,
+        )
+        for i in range(k)
     ]
 
     def consume(i: int, src: CameraSource) -> None:
         analyzer = None
-        if isinstance(work, tuple):
-            batching, camera = work
-            analyzer = CameraAnalyzer(camera, camera.schedule, ANALYSIS_FPS)
-        start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+        if work is not None:
+            analyzer = CameraAnalyzer(work.camera, work.camera.schedule, ANALYSIS_FPS, left_object_hz=work.left_hz)
         while not done.is_set():
             f = src.get(timeout=1.0)
             if f is None:
                 continue
-            if analyzer is not None:
-                det = batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr) else None
-                analyzer.process(f.bgr, f.t_s, start + dt.timedelta(seconds=f.t_s), det)
+            if work is not None and analyzer is not None:
+                det = work.batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr) else None
+                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), det)
                 seen[i], detected[i] = analyzer.frames_seen, analyzer.frames_detected
             advanced[i] = f.t_s
 
@@ -219,23 +235,29 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))
     ap.add_argument("--scene", choices=sorted(SCENES), default="crowd", help="workload (default crowd: worst case)")
+    ap.add_argument("--left-object-hz", type=float, default=LEFT_OBJECT_HZ, help="looks of the left-object detector")
+    ap.add_argument("--decoder-threads", type=int, default=1, help="FFmpeg threads per camera (0: FFmpeg chooses)")
     args = ap.parse_args()
     args.model = args.model or default_model()
-    print(f"cpus available: {len(os.sched_getaffinity(0))}; model {args.model} at {args.imgsz} px; scene {args.scene}")
+    cpus = len(os.sched_getaffinity(0))
+    print(f"cpus available: {cpus}; model {args.model} at {args.imgsz} px; scene {args.scene}; "
+          f"left objects {args.left_object_hz:g} Hz; decoder threads {args.decoder_threads}")  # fmt: skip
     video, camera = clip(args.cache, args.scene)
     camera = camera.model_copy(update={"zones": Zones(bins=camera.zones.bins)})
     detector = YoloDetector(args.model, imgsz=args.imgsz)
 
-    raw, pipe, overheads = overhead(video, camera, detector)
+    raw, pipe, overheads = overhead(video, camera, detector, args.left_object_hz)
     over = statistics.median(overheads)
     rounds = ", ".join(f"{o:.0%}" for o in overheads)
     print(f"(a) raw batched inference {raw:.1f} frames/s, full pipeline {pipe:.1f} frames/s (medians of "
           f"{len(overheads)} rounds): overhead {over:.1%}, median of the rounds' {rounds} "
           f"(target <= 15%): {'PASS' if over <= 0.15 else 'FAIL'}")  # fmt: skip
 
-    decoding = _run_cameras(video, args.cameras, args.seconds, None)
+    decoding = _run_cameras(video, args.cameras, args.seconds, None, args.decoder_threads)
     batching = BatchingDetector(detector, max_batch=BATCH, max_wait_ms=20.0)
-    run = _run_cameras(video, args.cameras, args.seconds, (batching, camera))
+    run = _run_cameras(
+        video, args.cameras, args.seconds, Work(batching, camera, args.left_object_hz), args.decoder_threads
+    )
     batching.close()
     decode, ours = decoding.cameras, run.cameras
     base = naive(video, args.model, args.seconds, args.imgsz) / CLIP_FPS
@@ -247,7 +269,6 @@ def main() -> None:
     print(
         f"    mean batch {batching.stats.mean_batch:.1f} frames; the model saw {run.model_share:.0%} of analysed frames"
     )
-    cpus = len(os.sched_getaffinity(0))
     print(f"    CPU per camera-second (ms), decode-only run | binwatch run ({cpus} logical CPUs):")
     for stage in sorted(set(decoding.cores) | set(run.cores)):
         d, b = decoding.cores.get(stage, 0.0), run.cores.get(stage, 0.0)
@@ -256,9 +277,8 @@ def main() -> None:
     print(f"      {'all (cores busy: ' + f'{d:.2f} | {b:.2f})':55s} {1000 * d / decode:6.1f} | {1000 * b / ours:6.1f}")
     # A run that leaves cores idle is bound by something else than CPU (threads waiting on one another,
     # the interpreter lock); what the CPU alone would allow is the cores over the CPU per camera-second.
-    cores = len(os.sched_getaffinity(0))
-    cpu_decode, cpu_ours = cores * decode / d, cores * ours / b
-    print(f"    if CPU were the only bound ({cores} logical CPUs all busy, CPU per camera-second as above): "
+    cpu_decode, cpu_ours = cpus * decode / d, cpus * ours / b
+    print(f"    if CPU were the only bound ({cpus} logical CPUs all busy, CPU per camera-second as above): "
           f"decode-only {cpu_decode:.1f} cameras, binwatch {cpu_ours:.1f} ({cpu_ours / cpu_decode:.0%})")  # fmt: skip
 
     nbytes, dur = ring_bytes(video)

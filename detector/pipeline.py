@@ -39,6 +39,7 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
+_NO_BOXES = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # xyxy, scores (never written to)
 
 
 @dataclass
@@ -57,9 +58,7 @@ class CameraAnalyzer:
     _objects: GroundObjectTracker = field(default_factory=GroundObjectTracker)
     _left: LeftObjectDetector | None = None
     _last: Detections = field(default_factory=Detections.empty)
-    _left_candidates: tuple[NDArray[np.float32], NDArray[np.float32]] = field(
-        default_factory=lambda: (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
-    )
+    _left_candidates: tuple[NDArray[np.float32], NDArray[np.float32]] = field(default_factory=lambda: _NO_BOXES)
     _left_slot: int | None = None
 
     def __post_init__(self) -> None:
@@ -93,7 +92,7 @@ class CameraAnalyzer:
             if self.use_left_objects:  # a new picture size: start over, its old boxes mean nothing now
                 self._left = LeftObjectDetector((w, h), ignore=self.zones.ignored_mask)
                 self._left_slot = None
-                self._left_candidates = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
+                self._left_candidates = _NO_BOXES
         self.frames_seen += 1
         if detections is None:
             detections = self._last

@@ -77,19 +77,21 @@ class OffHoursRule:
                     st.carry_since = tick.t_s
                 if tick.t_s - st.carry_since >= self.params.min_carry_s:
                     st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
-                    at_bin = st.in_zone_since is not None and tick.t_s - st.in_zone_since >= self.params.stand_s
-                    if at_bin and st.at_bin_box is None:
+                    if self._stood(st, tick.t_s) and st.at_bin_box is None:
                         st.at_bin_box = p.carried
                 continue
             st.carry_since = None
             if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
                 continue
             since = tick.t_s - st.last_carry_t
-            stood = tick.t_s - st.in_zone_since >= self.params.stand_s
             # The bag must leave the hand at the bins: someone who set it down elsewhere and only then
             # crossed the zone (a bag left beside the bins) deposited nothing.
             carried_in = st.in_zone_since <= st.last_carry_t + self.params.release_s
-            if stood and carried_in and self.params.release_s <= since <= self.params.carry_memory_s:
+            if (
+                self._stood(st, tick.t_s)
+                and carried_in
+                and self.params.release_s <= since <= self.params.carry_memory_s
+            ):
                 # Where the deposit happened: the bag as it was held at the bin, not wherever the hand
                 # (or a false detection beside it) was last seen on the way out.
                 box = st.at_bin_box or st.last_carry_box
@@ -110,6 +112,10 @@ class OffHoursRule:
                 del self._open[zone]
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
+
+    def _stood(self, st: _Person, t: float) -> bool:
+        """Whether the person has stood in the bins zone for stand_s by ``t``."""
+        return st.in_zone_since is not None and t - st.in_zone_since >= self.params.stand_s
 
     def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
         first = self._object_first_seen[object_id]
