@@ -93,7 +93,7 @@ def _thread_cpu_s() -> dict[int, tuple[str, float]]:
         try:
             comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
             fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # the thread ended meanwhile
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
             continue
         out[int(tid)] = (comm, (int(fields[11]) + int(fields[12])) / tick)
     return out
