@@ -80,7 +80,7 @@ def overhead(
         for i in range(0, len(frames), BATCH):
             chunk = frames[i : i + BATCH]
             for f, d in zip(chunk, detector.detect([f.bgr for f in chunk]), strict=True):
-                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), d)
+                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), d, f.luma)
         pipes.append(len(frames) / (time.perf_counter() - t0))
     return statistics.median(raws), statistics.median(pipes), [r / p - 1 for r, p in zip(raws, pipes, strict=True)]
 
@@ -172,8 +172,8 @@ def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder
             if f is None:
                 continue
             if work is not None and analyzer is not None:
-                det = work.batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr) else None
-                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), det)
+                det = work.batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr, f.luma) else None
+                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), det, f.luma)
                 seen[i], detected[i] = analyzer.frames_seen, analyzer.frames_detected
             advanced[i] = f.t_s
 

@@ -40,7 +40,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detector.thumbnail import grey_thumbnail
+from detector.thumbnail import Picture, grey_thumbnail
+from streams.decode import Luma
 
 Box = tuple[float, float, float, float]
 FloatImage = NDArray[np.float32]
@@ -203,12 +204,15 @@ class LeftObjectDetector:
         self._tracks = []
         self._people = []
 
-    def update(self, bgr: NDArray[np.uint8], t_s: float, person_xyxy: NDArray[np.float32]) -> list[StaticCandidate]:
-        """Feed one frame at stream time ``t_s`` with the people seen in it (N, 4 xyxy, source pixels);
-        returns the current candidates, ordered by id."""
+    def update(self, picture: Picture, t_s: float, person_xyxy: NDArray[np.float32]) -> list[StaticCandidate]:
+        """Feed one frame (BGR, or its luma plane from the decoder) at stream time ``t_s`` with the people
+        seen in it (N, 4 xyxy, source pixels); returns the current candidates, ordered by id."""
         w, h = self.frame_wh
-        if bgr.ndim != 3 or bgr.shape[0] != h or bgr.shape[1] != w or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
-            raise ValueError(f"bgr must be a uint8 ({h}, {w}, 3) frame; got {bgr.dtype} {bgr.shape}")
+        pixels = picture.plane if isinstance(picture, Luma) else picture
+        channels = () if isinstance(picture, Luma) else (3,)
+        if pixels.shape != (h, w, *channels) or pixels.dtype != np.uint8:
+            kind = "luma plane" if channels == () else "BGR frame"
+            raise ValueError(f"the {kind} must be uint8 {(h, w, *channels)}; got {pixels.dtype} {pixels.shape}")
         people = np.asarray(person_xyxy, np.float64)
         if people.size == 0:
             people = np.zeros((0, 4))
@@ -219,7 +223,7 @@ class LeftObjectDetector:
         dt = 0.0 if self._t_s is None else min(t_s - self._t_s, self.params.max_dt_s)
         self._t_s = t_s
 
-        frame, saturated = self._prepare(bgr)
+        frame, saturated = self._prepare(picture)
         # A person detector misses a standing person now and then: a person who is not seen now stays
         # where they were for a moment, unless someone is seen close by (they moved on).
         now = people / self._scale
@@ -229,8 +233,8 @@ class LeftObjectDetector:
         people_w = np.array([b for _, b in self._people], np.float64).reshape(-1, 4)
         body = self._box_mask(people_w, self.params.person_pad, self.params.person_pad)
         if self._long is None:
-            self._long = frame.copy()
-            self._short = frame.copy()
+            self._long = frame.astype(np.float32)
+            self._short = frame.astype(np.float32)
             self._known = ~body
             return []
         return self._step(frame, saturated, t_s, dt, people_w, body)
@@ -256,13 +260,13 @@ class LeftObjectDetector:
             cv2.fillPoly(mask, [np.round(pts / self._scale[:2]).astype(np.int32)], 1)
         return mask.astype(np.bool_)
 
-    def _prepare(self, bgr: NDArray[np.uint8]) -> tuple[FloatImage, NDArray[np.uint8]]:
+    def _prepare(self, picture: Picture) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
         """The blurred grey work image, and where the unblurred one is saturated."""
-        small = grey_thumbnail(bgr, self._work_wh)
+        small = grey_thumbnail(picture, self._work_wh)
         saturated = np.asarray(small >= _SATURATED, np.uint8)
         k = self.params.blur_px
         blurred = cv2.GaussianBlur(small, (k, k), 0) if k > 1 else small
-        return np.asarray(blurred, np.float32), saturated
+        return np.asarray(blurred, np.uint8), saturated
 
     def _box_mask(self, boxes: NDArray[np.float64], pad_x: float, pad_y: float) -> BoolImage:
         ww, wh = self._work_wh
@@ -277,7 +281,7 @@ class LeftObjectDetector:
 
     def _step(
         self,
-        frame: FloatImage,
+        frame: NDArray[np.uint8],
         saturated: NDArray[np.uint8],
         t_s: float,
         dt: float,
@@ -300,8 +304,8 @@ class LeftObjectDetector:
         # Global tone change against the long-term background (exposure, gamma, daylight) divides out.
         grid = (slice(1, None, 3), slice(1, None, 3))  # a sample is enough for medians
         sample = usable[grid]
-        inverse = _tone_inverse(frame[grid][sample], long[grid][sample])
-        norm = inverse[frame.astype(np.uint8)]
+        inverse = _tone_inverse(frame[grid][sample].astype(np.float32), long[grid][sample])
+        norm = np.asarray(cv2.LUT(frame, inverse), np.float32)
 
         # Noise scale (robust sigma of the short-term residual), smoothed over time.
         d_short = np.asarray(cv2.absdiff(norm, self._short), np.float32)
@@ -331,10 +335,10 @@ class LeftObjectDetector:
         # under people and where something moves in front.
         clock = self._clock
         if not scene_change:
-            static_now = fg_long & ~fg_short & ~body
-            clock[static_now] += dt
+            np.add(clock, np.float32(dt), out=clock, where=fg_long & ~fg_short & ~body)
             back = ~fg_long & ~body & ~clipped
-            clock[back] = np.maximum(np.minimum(clock[back], self.static_s) - 2 * dt, 0)
+            falling = np.maximum(np.minimum(clock, np.float32(self.static_s)) - np.float32(2 * dt), 0)
+            np.copyto(clock, falling, where=back)
 
         # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.
         a_short = 1.0 - np.exp(-dt / p.short_tau_s)
@@ -344,11 +348,11 @@ class LeftObjectDetector:
             learn = (~fg_long & ~body & ~clipped).astype(np.uint8)
             cv2.accumulateWeighted(norm, long, a_long, mask=learn)
             first_seen = ~self._known & ~body
-            long[first_seen] = norm[first_seen]
+            np.copyto(long, norm, where=first_seen)
             self._known |= first_seen
             if p.absorb_s is not None:
                 old = clock >= p.absorb_s
-                long[old] = norm[old]
+                np.copyto(long, norm, where=old)
                 clock[old] = 0
 
         static = (clock >= self.static_s).astype(np.uint8)
@@ -381,10 +385,17 @@ class LeftObjectDetector:
     ) -> tuple[list[tuple[NDArray[np.float64], float]], BoolImage | None]:
         """Boxes (work pixels) and scores of static regions, parts of one object joined; and the pixels of
         regions too large to be an object (None if there are none)."""
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+        # Labelling and scoring touch only the box around the static pixels (a small part of the frame).
+        x0, y0, rw, rh = cv2.boundingRect(static)
+        if rw == 0:  # the opening removed every static pixel (and OpenCV cannot label an empty image)
+            return [], None
+        roi = (slice(y0, y0 + rh), slice(x0, x0 + rw))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(static[roi], connectivity=8)
         if n <= 1:
             return [], None
-        strength = np.minimum(d_long / (2 * tol), 1.0)
+        stats[:, 0] += x0
+        stats[:, 1] += y0
+        strength = np.minimum(d_long[roi] / (2 * tol[roi]), 1.0)
         score = np.bincount(labels.ravel(), weights=strength.ravel(), minlength=n) / np.maximum(stats[:, 4], 1)
         # Parts of one object split by a highlight or a fold: join components a few pixels apart.
         groups: list[_Group] = []
@@ -403,7 +414,11 @@ class LeftObjectDetector:
                 big += g.labels
             elif g.area >= self._min_area:
                 comps.append((g.box, g.weight / g.area))
-        return comps, (np.isin(labels, big) if big else None)
+        if not big:
+            return comps, None
+        too_big = np.zeros(static.shape, np.bool_)
+        too_big[roi] = np.isin(labels, big)
+        return comps, too_big
 
     def _track(
         self,
@@ -470,22 +485,35 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
         return levels.astype(np.float32)
     ratio = np.clip(f / np.maximum(b, 1.0), 0.05, 19.9)
     band = np.minimum(b.astype(np.int32) // _TONE_BAND, _TONE_BANDS - 1)
-    order = np.argsort(band.astype(np.float32) * 20 + ratio)  # sorted by band, then by ratio
     counts = np.bincount(band, minlength=_TONE_BANDS)
     starts = np.cumsum(counts) - counts
+    # Ordered by band, then by ratio (ratios are < 20), each band's middle element is its median: a
+    # partition around those positions finds them without sorting the whole sample.
+    middles = np.minimum(starts + counts // 2, f.size - 1)
+    key = band * 20.0 + ratio
     g_all = float(np.median(ratio))
-    med = np.where(counts > 0, ratio[order][np.minimum(starts + counts // 2, f.size - 1)], g_all)
+    med = np.where(counts > 0, np.partition(key, middles)[middles] - np.arange(_TONE_BANDS) * 20.0, g_all)
     centres = (np.arange(_TONE_BANDS) + 0.5) * _TONE_BAND
     # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
     prior = np.full(_TONE_BANDS, g_all)
     used = counts > 0
     if np.count_nonzero(used) >= 2:
-        x, y, wt = np.log(centres[used]), np.log(med[used] * centres[used]), np.sqrt(counts[used])
-        slope, offset = np.polyfit(x, y, 1, w=wt)
+        x, y = np.log(centres[used]), np.log(med[used] * centres[used])
+        slope, offset = _line_fit(x, y, counts[used].astype(np.float64))
         prior = np.exp(offset + (slope - 1) * np.log(centres))
     gains = (counts * med + _TONE_PRIOR * prior) / (counts + _TONE_PRIOR)
     curve = np.maximum.accumulate(np.interp(levels, centres, gains) * levels) + levels * 1e-6  # rising
     return np.interp(levels, curve, levels).astype(np.float32)
+
+
+def _line_fit(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
+    """Slope and offset of the least-squares line through (x, y) with weights ``w`` (closed form)."""
+    sw, sx, sy = w.sum(), (w * x).sum(), (w * y).sum()
+    det = sw * (w * x * x).sum() - sx * sx
+    if det <= 0:  # all x equal: a flat line through their mean
+        return 0.0, float(sy / sw)
+    slope = (sw * (w * x * y).sum() - sx * sy) / det
+    return float(slope), float((sy - slope * sx) / sw)
 
 
 def _range_diff(img: FloatImage, ref: FloatImage) -> FloatImage:

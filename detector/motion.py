@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from detector.thumbnail import grey_thumbnail
+from detector.thumbnail import Picture, grey_thumbnail, picture_size
 
 GATE_WIDTH = 160  # motion is judged on a small grey copy of the frame
 
@@ -20,14 +20,15 @@ class MotionGate:
         self._reference: NDArray[np.uint8] | None = None
 
     @staticmethod
-    def _small(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        h, w = bgr.shape[:2]
-        small = grey_thumbnail(bgr, (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w))))
+    def _small(picture: Picture) -> NDArray[np.uint8]:
+        w, h = picture_size(picture)
+        small = grey_thumbnail(picture, (GATE_WIDTH, max(1, round(h * GATE_WIDTH / w))))
         return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), np.uint8)
 
-    def moved(self, bgr: NDArray[np.uint8]) -> bool:
-        """Whether this frame differs from the reference; the reference becomes this frame when it does."""
-        small = self._small(bgr)
+    def moved(self, picture: Picture) -> bool:
+        """Whether this frame (BGR, or its luma plane) differs from the reference; the reference becomes this
+        frame when it does."""
+        small = self._small(picture)
         ref = self._reference
         if ref is None or ref.shape != small.shape:
             self._reference = small

@@ -6,15 +6,33 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from streams.decode import Luma
 
-def grey_thumbnail(bgr: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:
-    """``bgr`` as a grey image of ``size`` (width, height).
+Picture = NDArray[np.uint8] | Luma  # a BGR frame (height x width x 3), or its luma plane from the decoder
 
-    A frame much larger than ``size`` is first decimated (nearest) to twice that size, so the grey
-    conversion and the area average touch a few hundred thousand pixels instead of a whole frame.
+# Limited ("TV") range puts black at 16 and white at 235: stretched to 0-255, as an RGB conversion does.
+_TV_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+
+
+def picture_size(picture: Picture) -> tuple[int, int]:
+    """Width and height of a picture."""
+    h, w = (picture.plane if isinstance(picture, Luma) else picture).shape[:2]
+    return w, h
+
+
+def grey_thumbnail(picture: Picture, size: tuple[int, int]) -> NDArray[np.uint8]:
+    """``picture`` as a grey image of ``size`` (width, height), in the full 0-255 range.
+
+    A picture much larger than ``size`` is first decimated (nearest) to twice that size, so the grey
+    conversion (none for a luma plane) and the area average touch a few hundred thousand pixels instead
+    of a whole frame.
     """
     w, h = size
-    if bgr.shape[1] > 2 * w:
-        bgr = np.asarray(cv2.resize(bgr, (2 * w, 2 * h), interpolation=cv2.INTER_NEAREST), np.uint8)
-    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    return np.asarray(cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+    pixels = picture.plane if isinstance(picture, Luma) else picture
+    if pixels.shape[1] > 2 * w:
+        pixels = np.asarray(cv2.resize(pixels, (2 * w, 2 * h), interpolation=cv2.INTER_NEAREST), np.uint8)
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
+    small = np.asarray(cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+    if isinstance(picture, Luma) and picture.tv_range:
+        return np.asarray(cv2.LUT(small, _TV_TO_FULL), np.uint8)
+    return small

@@ -33,6 +33,25 @@ class Frame:
     bgr: NDArray[np.uint8]  # height x width x 3, BGR
     camera_id: str = ""  # the camera it came from ("" for a plain file read)
     wall: datetime | None = None  # UTC time the frame was decoded (None for a plain file read)
+    luma: Luma | None = None  # the same picture's brightness plane, when the decoder gave one
+
+
+@dataclass(frozen=True)
+class Luma:
+    """A decoded picture's brightness (luma) plane as the decoder gave it: no copy, no colour conversion.
+
+    The analyses that judge brightness over the whole picture (motion, left objects) read a small grey
+    copy of it (`detector.thumbnail.grey_thumbnail`) instead of converting the BGR frame back to grey.
+    """
+
+    plane: NDArray[np.uint8]  # height x width, a view into the decoded picture (rows may be padded)
+    tv_range: bool  # black at 16 and white at 235 (most video), else the full 0-255
+
+
+# Pixel formats whose first plane is 8-bit luma, and those of them that use the full 0-255 range.
+_LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
+_FULL_RANGE_FORMATS = {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}
+_AVCOL_RANGE_JPEG = 2  # FFmpeg's AVColorRange of full-range pictures
 
 
 def to_bgr(frame: VideoFrame) -> NDArray[np.uint8]:
@@ -42,6 +61,16 @@ def to_bgr(frame: VideoFrame) -> NDArray[np.uint8]:
     same CPU, which is what a process running many cameras is short of.
     """
     return np.asarray(frame.to_ndarray(format="bgr24"), np.uint8)
+
+
+def to_luma(frame: VideoFrame) -> Luma | None:
+    """A decoded picture's luma plane, or None when its pixel format has no 8-bit one."""
+    name = frame.format.name
+    if name not in _LUMA_FORMATS:
+        return None
+    plane = frame.planes[0]
+    view = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    return Luma(view, tv_range=name not in _FULL_RANGE_FORMATS and frame.color_range != _AVCOL_RANGE_JPEG)
 
 
 def open_video(path: Path) -> tuple[InputContainer, VideoStream]:
@@ -80,7 +109,7 @@ class FileFrames:
                     if fps is not None and t + 1e-6 < next_t:
                         continue
                     next_t = t + 1.0 / fps if fps else 0.0
-                    yield Frame(i, t, to_bgr(frame))
+                    yield Frame(i, t, to_bgr(frame), luma=to_luma(frame))
             except av.FFmpegError as e:
                 raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
 

@@ -41,7 +41,7 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from config import redact_url
-from streams.decode import Frame, StreamError, to_bgr
+from streams.decode import Frame, StreamError, to_bgr, to_luma
 from streams.ring import CodecParams, EncodedPacket, PacketRing
 from streams.timing import Pacer, RateMeter, Timeline
 
@@ -497,8 +497,8 @@ class CameraSource:
         if self._last_slot is not None and slot <= self._last_slot:
             return
         self._last_slot = slot
-        bgr = to_bgr(frame)
-        out = Frame(index, t, bgr, camera_id=self.camera_id, wall=datetime.fromtimestamp(now, UTC))
+        wall = datetime.fromtimestamp(now, UTC)
+        out = Frame(index, t, to_bgr(frame), camera_id=self.camera_id, wall=wall, luma=to_luma(frame))
         if self.blocking:
             if not self._queue.put_wait(out, self._stop):
                 return

@@ -69,6 +69,8 @@ def test_source_frames_match_the_plain_file_reader(make_clip: ClipFactory) -> No
     plain = list(iter_file_frames(clip, fps=5.0))
     assert [(f.index, f.t_s) for f in ours] == [(f.index, f.t_s) for f in plain]
     assert all((a.bgr == b.bgr).all() for a, b in zip(ours, plain, strict=True))
+    assert all(a.luma is not None and b.luma is not None for a, b in zip(ours, plain, strict=True))
+    assert all((a.luma.plane == b.luma.plane).all() for a, b in zip(ours, plain, strict=True) if a.luma and b.luma)
 
 
 def test_offline_reader_waits_for_a_slow_consumer_instead_of_dropping(make_clip: ClipFactory) -> None:
