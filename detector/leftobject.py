@@ -50,10 +50,16 @@ _JOIN_GAP_PX = 4  # parts of one object are at most this many work pixels apart 
 _JOIN_GAP_FRAC = 0.3  # ... or this fraction of the larger part's longer side
 _YOUNG_S = 5.0  # a candidate this new still takes parts of itself that come to rest later ...
 _JOIN_YOUNG_FRAC = 1.0  # ... up to this fraction of the longer side away; older ones only overlapping parts
+_MORPH_MARGIN = 6  # pixels around the static ones that cleaning them up (opening 2x2, closing 5x5) can touch
 _SATURATED = 245  # grey level from which a pixel may be clipped
 _TONE_BAND = 16  # grey levels per band of the tone curve
 _TONE_BANDS = 256 // _TONE_BAND
-_TONE_PRIOR = 40.0  # weight, in samples, of the fitted power law in each band
+_LEVELS = np.arange(256, dtype=np.float64)
+_CENTRES = (np.arange(_TONE_BANDS) + 0.5) * _TONE_BAND
+_LOG_CENTRES = np.log(_CENTRES)
+_BAND_KEYS = np.arange(_TONE_BANDS) * 20.0  # band b's ratios (< 20) sort as b * 20 + ratio
+_SAMPLE_STEP = 6  # the tone curve and the noise scale are medians over every 6th pixel of every 6th row
+_TONE_PRIOR = 10.0  # weight, in samples, of the fitted power law in each band
 _TONE_MIN_SAMPLES = 50
 _TONE_KEEP_FRAC = 0.3  # unless that leaves fewer samples than this (the view itself changed)
 _GHOST_EDGE_RATIO = 1.25  # a region whose outline is this much sharper in the background is a ghost
@@ -297,20 +303,20 @@ class LeftObjectDetector:
         if p.blur_px > 1:
             clipped_u8 = np.asarray(cv2.dilate(clipped_u8, np.ones((p.blur_px, p.blur_px), np.uint8)), np.uint8)
         clipped = clipped_u8.astype(np.bool_)
-        usable = self._valid & ~body & self._known & ~clipped & (long > 4)
+        free = ~body  # nobody stands here
+        usable = self._valid & free & self._known & ~clipped & (long > 4)
         if np.count_nonzero(usable & ~self._changed) > _TONE_KEEP_FRAC * np.count_nonzero(usable):
             usable &= ~self._changed  # what changed (objects, ghosts) must not bend the tone curve
 
         # Global tone change against the long-term background (exposure, gamma, daylight) divides out.
-        grid = (slice(1, None, 3), slice(1, None, 3))  # a sample is enough for medians
+        grid = (slice(1, None, _SAMPLE_STEP), slice(1, None, _SAMPLE_STEP))  # a sample is enough for medians
         sample = usable[grid]
         inverse = _tone_inverse(frame[grid][sample].astype(np.float32), long[grid][sample])
         norm = np.asarray(cv2.LUT(frame, inverse), np.float32)
 
         # Noise scale (robust sigma of the short-term residual), smoothed over time.
-        d_short = np.asarray(cv2.absdiff(norm, self._short), np.float32)
         if np.count_nonzero(sample) > _TONE_MIN_SAMPLES:
-            sigma = 1.4826 * float(np.median(d_short[grid][sample]))
+            sigma = 1.4826 * float(np.median(np.abs(norm[grid][sample] - self._short[grid][sample])))
             self._sigma += 0.1 * (sigma - self._sigma)
         tol = np.float32(max(p.abs_tol, p.noise_k * self._sigma)) + np.float32(p.rel_tol) * long
         d_long = np.asarray(cv2.absdiff(norm, long), np.float32)
@@ -320,7 +326,7 @@ class LeftObjectDetector:
         fg_short = _range_diff(norm, self._short) > tol
 
         # Scene change (camera moved, lights in part of the view): hold everything, then relearn.
-        fg_frac = int(np.count_nonzero(fg_long & ~body)) / max(1, int(np.count_nonzero(self._valid & ~body)))
+        fg_frac = int(np.count_nonzero(fg_long & free)) / max(1, int(np.count_nonzero(self._valid & free)))
         self._scene_change_s = self._scene_change_s + dt if fg_frac > p.scene_change_frac else 0.0
         if self._scene_change_s > p.scene_change_s:
             self._long, self._short = norm.copy(), norm.copy()
@@ -332,34 +338,40 @@ class LeftObjectDetector:
         scene_change = self._scene_change_s > 0
 
         # The static clock: counts where new and still, resets quickly where the scene is back, holds
-        # under people and where something moves in front.
+        # under people and where something moves in front. (Masked updates go through OpenCV: NumPy's
+        # masked writes slow down many times over on masks that are not in large runs.)
         clock = self._clock
+        quiet = ~fg_long & free & ~clipped  # the scene is back to its background here, visibly
         if not scene_change:
-            np.add(clock, np.float32(dt), out=clock, where=fg_long & ~fg_short & ~body)
-            back = ~fg_long & ~body & ~clipped
-            falling = np.maximum(np.minimum(clock, np.float32(self.static_s)) - np.float32(2 * dt), 0)
-            np.copyto(clock, falling, where=back)
+            cv2.add(clock, dt, dst=clock, mask=_u8(fg_long & ~fg_short & free))  # type: ignore[call-overload]
+            falling = np.minimum(clock, np.float32(self.static_s))
+            falling -= np.float32(2 * dt)
+            cv2.copyTo(np.maximum(falling, 0, out=falling), _u8(quiet), clock)
 
         # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.
         a_short = 1.0 - np.exp(-dt / p.short_tau_s)
         cv2.accumulateWeighted(norm, self._short, a_short)
         if not scene_change:
             a_long = 1.0 - np.exp(-dt / p.long_tau_s)
-            learn = (~fg_long & ~body & ~clipped).astype(np.uint8)
-            cv2.accumulateWeighted(norm, long, a_long, mask=learn)
-            first_seen = ~self._known & ~body
-            np.copyto(long, norm, where=first_seen)
+            cv2.accumulateWeighted(norm, long, a_long, mask=_u8(quiet))
+            first_seen = ~self._known & free
+            cv2.copyTo(norm, _u8(first_seen), long)
             self._known |= first_seen
             if p.absorb_s is not None:
                 old = clock >= p.absorb_s
-                np.copyto(long, norm, where=old)
-                clock[old] = 0
+                if old.any():
+                    cv2.copyTo(norm, _u8(old), long)
+                    clock[old] = 0
 
         static = (clock >= self.static_s).astype(np.uint8)
         comps: list[tuple[NDArray[np.float64], float]] = []
-        if cv2.countNonZero(static):
-            static = np.asarray(cv2.morphologyEx(static, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)), np.uint8)
-            static = np.asarray(cv2.morphologyEx(static, cv2.MORPH_CLOSE, self._kernel), np.uint8)
+        x0, y0, rw, rh = cv2.boundingRect(static)
+        if rw:
+            # Cleaned up around the static pixels only; the margin holds all that the closing can grow.
+            roi = (slice(max(0, y0 - _MORPH_MARGIN), y0 + rh + _MORPH_MARGIN),
+                   slice(max(0, x0 - _MORPH_MARGIN), x0 + rw + _MORPH_MARGIN))  # fmt: skip
+            part = cv2.morphologyEx(static[roi], cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+            static[roi] = cv2.morphologyEx(part, cv2.MORPH_CLOSE, self._kernel)
             comps, too_big = self._components(static, d_long, tol)
             if too_big is not None:  # no object is that large: a change of the view or of local light
                 long[too_big] = norm[too_big]
@@ -472,6 +484,11 @@ class LeftObjectDetector:
         return out
 
 
+def _u8(mask: BoolImage) -> NDArray[np.uint8]:
+    """A boolean mask as OpenCV's 8-bit mask (the same memory: True is 1)."""
+    return mask.view(np.uint8)
+
+
 def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
     """A 256-entry table that maps this frame's grey levels back to the long-term background's tone.
 
@@ -480,7 +497,7 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
     frame level), so a change of exposure, gain, offset or gamma is undone without assuming its form;
     bands with few samples lean on a power law fitted to all bands. Medians ignore objects that cover less
     than half of a band. The table is T's inverse, so contrast is kept where T only shifts levels."""
-    levels = np.arange(256, dtype=np.float64)
+    levels = _LEVELS
     if f.size < _TONE_MIN_SAMPLES:
         return levels.astype(np.float32)
     ratio = np.clip(f / np.maximum(b, 1.0), 0.05, 19.9)
@@ -490,17 +507,19 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
     # Ordered by band, then by ratio (ratios are < 20), each band's middle element is its median: a
     # partition around those positions finds them without sorting the whole sample.
     middles = np.minimum(starts + counts // 2, f.size - 1)
-    key = band * 20.0 + ratio
-    g_all = float(np.median(ratio))
-    med = np.where(counts > 0, np.partition(key, middles)[middles] - np.arange(_TONE_BANDS) * 20.0, g_all)
-    centres = (np.arange(_TONE_BANDS) + 0.5) * _TONE_BAND
+    key = _BAND_KEYS[band] + ratio
+    half = f.size // 2
+    mid = np.partition(ratio, [half - 1, half])  # the median, as np.median takes it
+    g_all = float(mid[half]) if f.size % 2 else 0.5 * (float(mid[half - 1]) + float(mid[half]))
+    med = np.where(counts > 0, np.partition(key, middles)[middles] - _BAND_KEYS, g_all)
+    centres = _CENTRES
     # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
     prior = np.full(_TONE_BANDS, g_all)
     used = counts > 0
     if np.count_nonzero(used) >= 2:
-        x, y = np.log(centres[used]), np.log(med[used] * centres[used])
+        x, y = _LOG_CENTRES[used], np.log(med[used] * centres[used])
         slope, offset = _line_fit(x, y, counts[used].astype(np.float64))
-        prior = np.exp(offset + (slope - 1) * np.log(centres))
+        prior = np.exp(offset + (slope - 1) * _LOG_CENTRES)
     gains = (counts * med + _TONE_PRIOR * prior) / (counts + _TONE_PRIOR)
     curve = np.maximum.accumulate(np.interp(levels, centres, gains) * levels) + levels * 1e-6  # rising
     return np.interp(levels, curve, levels).astype(np.float32)
@@ -508,11 +527,11 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
 
 def _line_fit(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
     """Slope and offset of the least-squares line through (x, y) with weights ``w`` (closed form)."""
-    sw, sx, sy = w.sum(), (w * x).sum(), (w * y).sum()
-    det = sw * (w * x * x).sum() - sx * sx
+    sw, sx, sy = float(w.sum()), float(w @ x), float(w @ y)
+    det = sw * float(w @ (x * x)) - sx * sx
     if det <= 0:  # all x equal: a flat line through their mean
-        return 0.0, float(sy / sw)
-    slope = (sw * (w * x * y).sum() - sx * sy) / det
+        return 0.0, sy / sw
+    slope = (sw * float(w @ (x * y)) - sx * sy) / det
     return float(slope), float((sy - slope * sx) / sw)
 
 

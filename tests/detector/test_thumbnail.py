@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -70,3 +71,14 @@ def test_motion_gate_sees_the_same_on_luma_and_bgr() -> None:
         grey = np.asarray(0.114 * bgr[..., 0] + 0.587 * bgr[..., 1] + 0.299 * bgr[..., 2], np.float64)
         luma = Luma(np.round(16 + grey * 219 / 255).astype(np.uint8), tv_range=True)
         assert by_bgr.moved(bgr) == by_luma.moved(luma), i
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440), (1281, 721), (960, 540)])
+def test_decimation_takes_the_same_pixels_as_opencv(size: tuple[int, int]) -> None:
+    """The fast whole-step decimation of a (row-padded) luma plane picks exactly OpenCV's nearest pixels."""
+    w, h = size
+    plane = np.random.default_rng(w).integers(0, 256, (h, w + 32), np.uint8)[:, :w]  # padded rows, as decoded
+    for thumb in [(320, 180), (160, 90)]:
+        near = cv2.resize(plane, (2 * thumb[0], 2 * thumb[1]), interpolation=cv2.INTER_NEAREST)
+        expected = cv2.resize(near, thumb, interpolation=cv2.INTER_AREA)
+        assert (grey_thumbnail(Luma(plane, tv_range=False), thumb) == expected).all(), thumb
