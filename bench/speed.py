@@ -16,7 +16,7 @@ rarely spares the model) or `mixed` (a collection point's ordinary traffic: visi
 between them, as most cameras see most of the day). Both are 1280x720 at 25 fps.
 
     .venv/bin/python bench/speed.py [--model M] [--cameras 8] [--seconds 30] [--scene mixed]
-        [--left-object-hz 2] [--decoder-threads 0] [--people-model-every 1]
+        [--left-object-hz 2] [--decoder-threads 0]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from config import CameraConfig, Zones
 from detector.batching import BatchingDetector
-from detector.pipeline import LEFT_OBJECT_HZ, PEOPLE_MODEL_EVERY, CameraAnalyzer
+from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
 from detector.yolo import YoloDetector, default_model, load_model
 from sim.clip import write_clip
 from sim.scenarios import Scenario
@@ -147,7 +147,6 @@ class Work:
     batching: BatchingDetector
     camera: CameraConfig
     left_hz: float
-    people_every: int
 
 
 def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder_threads: int) -> CamerasRun:
@@ -171,10 +170,7 @@ def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder
     def consume(i: int, src: CameraSource) -> None:
         analyzer = None
         if work is not None:
-            analyzer = CameraAnalyzer(
-                work.camera, work.camera.schedule, ANALYSIS_FPS, left_object_hz=work.left_hz,
-                people_model_every=work.people_every,
-            )  # fmt: skip
+            analyzer = CameraAnalyzer(work.camera, work.camera.schedule, ANALYSIS_FPS, left_object_hz=work.left_hz)
         while not done.is_set():
             f = src.get(timeout=1.0)
             if f is None:
@@ -245,15 +241,11 @@ def main() -> None:
     ap.add_argument("--scene", choices=sorted(SCENES), default="crowd", help="workload (default crowd: worst case)")
     ap.add_argument("--left-object-hz", type=float, default=LEFT_OBJECT_HZ, help="looks of the left-object detector")
     ap.add_argument("--decoder-threads", type=int, default=1, help="FFmpeg threads per camera (0: FFmpeg chooses)")
-    ap.add_argument(
-        "--people-model-every", type=int, default=PEOPLE_MODEL_EVERY, help="model on every n-th frame with only people"
-    )
     args = ap.parse_args()
     args.model = args.model or default_model()
     cpus = len(os.sched_getaffinity(0))
     print(f"cpus available: {cpus}; model {args.model} at {args.imgsz} px; scene {args.scene}; "
-          f"left objects {args.left_object_hz:g} Hz; decoder threads {args.decoder_threads}; "
-          f"model on every {args.people_model_every} frame(s) with only people in view")  # fmt: skip
+          f"left objects {args.left_object_hz:g} Hz; decoder threads {args.decoder_threads}")  # fmt: skip
     video, camera = clip(args.cache, args.scene)
     camera = camera.model_copy(update={"zones": Zones(bins=camera.zones.bins)})
     detector = YoloDetector(args.model, imgsz=args.imgsz)
@@ -268,11 +260,7 @@ def main() -> None:
     decoding = _run_cameras(video, args.cameras, args.seconds, None, args.decoder_threads)
     batching = BatchingDetector(detector, max_batch=BATCH, max_wait_ms=20.0)
     run = _run_cameras(
-        video,
-        args.cameras,
-        args.seconds,
-        Work(batching, camera, args.left_object_hz, args.people_model_every),
-        args.decoder_threads,
+        video, args.cameras, args.seconds, Work(batching, camera, args.left_object_hz), args.decoder_threads
     )
     batching.close()
     decode, ours = decoding.cameras, run.cameras

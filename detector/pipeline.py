@@ -40,9 +40,6 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
-# While people are in view and no garbage waits for confirmation, the model sees every n-th analysed frame
-# (the tracker carries the people over the others); whenever garbage is pending, every frame.
-PEOPLE_MODEL_EVERY = 2
 _NO_BOXES = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # xyxy, scores (never written to)
 
 
@@ -53,7 +50,6 @@ class CameraAnalyzer:
     analysis_fps: float
     use_left_objects: bool = True
     left_object_hz: float = LEFT_OBJECT_HZ
-    people_model_every: int = PEOPLE_MODEL_EVERY
     make_tracker: Callable[[float], PersonTracker] = PersonTracker
     zones: ZoneMap | None = None
     frames_seen: int = 0
@@ -65,13 +61,10 @@ class CameraAnalyzer:
     _last: Detections = field(default_factory=Detections.empty)
     _left_candidates: tuple[NDArray[np.float32], NDArray[np.float32]] = field(default_factory=lambda: _NO_BOXES)
     _left_slot: int | None = None
-    _people_frames: int = 0  # analysed frames in a row with people in view and nothing pending
 
     def __post_init__(self) -> None:
         if not self.left_object_hz >= 1.0:  # its clocks count a longer gap as one second (max_dt_s)
             raise ValueError(f"left_object_hz must be >= 1; got {self.left_object_hz}")
-        if self.people_model_every < 1:
-            raise ValueError(f"people_model_every must be >= 1; got {self.people_model_every}")
         r = self.camera.rules
         self._tracker = self.make_tracker(self.analysis_fps)
         self._littering = LitteringRule(self.camera.id, LitteringParams(dwell_s=r.dwell_s, owner_gone_s=r.owner_gone_s))
@@ -86,19 +79,10 @@ class CameraAnalyzer:
         return self._littering.pending_since
 
     def needs_detection(self, bgr: NDArray[np.uint8], luma: Luma | None = None) -> bool:
-        """Whether the model should see this frame: always while garbage is pending; every
-        ``people_model_every``-th frame while only people are in view; otherwise when something moved
-        (motion gating). ``luma``: the frame's luma plane from the decoder (`streams.decode.Frame.luma`),
-        if any: cheaper to look at."""
+        """Motion gating: the model is skipped when nothing moved and nothing is pending. ``luma``: the
+        frame's luma plane from the decoder (`streams.decode.Frame.luma`), if any: cheaper to look at."""
         moved = self._gate.moved(bgr if luma is None else luma)
-        if self._littering.pending:
-            self._people_frames = 0
-            return True
-        if self._people_present:
-            self._people_frames += 1
-            return self._people_frames % self.people_model_every == 1 % self.people_model_every
-        self._people_frames = 0
-        return moved
+        return moved or self._people_present or self._littering.pending
 
     def process(
         self,
