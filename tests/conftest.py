@@ -83,12 +83,17 @@ def eval_file(root: Path, relative: str) -> Path:
     return f
 
 
+BINWATCH_TIMEOUT_S = 600  # far above what any command a test runs needs, even on a busy 2-core machine
+
+
 def binwatch(*args: str, env: dict[str, str] | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the `binwatch` command line in a fresh interpreter, as a user would."""
     # YOLO_* variables in this process were set by binwatch's own in-process imports; a user's shell has none.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
     full_env = {**inherited, **(env or {})}
-    run = subprocess.run([sys.executable, "-m", "service", *args], capture_output=True, text=True, env=full_env)
+    # A hung command fails its test (subprocess.TimeoutExpired names it) instead of stalling the whole suite.
+    command = [sys.executable, "-m", "service", *args]
+    run = subprocess.run(command, capture_output=True, text=True, env=full_env, timeout=BINWATCH_TIMEOUT_S)
     if check and run.returncode != 0:
         raise AssertionError(f"binwatch {' '.join(args)} exited {run.returncode}:\n{run.stderr[-3000:]}")
     return run
