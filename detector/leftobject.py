@@ -185,6 +185,10 @@ class LeftObjectDetector:
         self._min_area = self.params.min_area_frac * ww * wh
         self._max_area = self.params.max_area_frac * ww * wh
         self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        self._blur_square = np.ones((self.params.blur_px, self.params.blur_px), np.uint8)
+        # The pixels the medians sample (every _SAMPLE_STEP-th of every _SAMPLE_STEP-th row), as flat indices.
+        self._grid = (slice(1, None, _SAMPLE_STEP), slice(1, None, _SAMPLE_STEP))
+        self._grid_flat = np.arange(ww * wh).reshape(wh, ww)[self._grid].ravel()
         # State, set on the first update.
         self._long: FloatImage | None = None
         self._short: FloatImage = np.zeros((wh, ww), np.float32)
@@ -301,7 +305,7 @@ class LeftObjectDetector:
         # spreads clipped pixels over the kernel, so the mask grows by as much.
         clipped_u8 = saturated | np.asarray(long >= _SATURATED, np.uint8)
         if p.blur_px > 1:
-            clipped_u8 = np.asarray(cv2.dilate(clipped_u8, np.ones((p.blur_px, p.blur_px), np.uint8)), np.uint8)
+            clipped_u8 = np.asarray(cv2.dilate(clipped_u8, self._blur_square), np.uint8)
         clipped = clipped_u8.astype(np.bool_)
         free = ~body  # nobody stands here
         usable = self._valid & free & self._known & ~clipped & (long > 4)
@@ -309,21 +313,20 @@ class LeftObjectDetector:
             usable &= ~self._changed  # what changed (objects, ghosts) must not bend the tone curve
 
         # Global tone change against the long-term background (exposure, gamma, daylight) divides out.
-        grid = (slice(1, None, _SAMPLE_STEP), slice(1, None, _SAMPLE_STEP))  # a sample is enough for medians
-        sample = usable[grid]
-        inverse = _tone_inverse(frame[grid][sample].astype(np.float32), long[grid][sample])
+        picked = self._grid_flat[usable[self._grid].ravel()]  # a sample is enough for medians
+        inverse = _tone_inverse(frame.ravel().take(picked).astype(np.float32), long.ravel().take(picked))
         norm = np.asarray(cv2.LUT(frame, inverse), np.float32)
 
         # Noise scale (robust sigma of the short-term residual), smoothed over time.
-        if np.count_nonzero(sample) > _TONE_MIN_SAMPLES:
-            sigma = 1.4826 * float(np.median(np.abs(norm[grid][sample] - self._short[grid][sample])))
+        if len(picked) > _TONE_MIN_SAMPLES:
+            sigma = 1.4826 * float(np.median(np.abs(norm.ravel().take(picked) - self._short.ravel().take(picked))))
             self._sigma += 0.1 * (sigma - self._sigma)
         tol = np.float32(max(p.abs_tol, p.noise_k * self._sigma)) + np.float32(p.rel_tol) * long
         d_long = np.asarray(cv2.absdiff(norm, long), np.float32)
         fg_long = (d_long > tol) & self._valid & ~clipped
         self._changed = fg_long
         # Still means within the short-term range of a pixel's neighbours: a shaking camera moves edges.
-        fg_short = _range_diff(norm, self._short) > tol
+        fg_short = _outside_range(norm, self._short, tol)
 
         # Scene change (camera moved, lights in part of the view): hold everything, then relearn.
         fg_frac = int(np.count_nonzero(fg_long & free)) / max(1, int(np.count_nonzero(self._valid & free)))
@@ -535,12 +538,13 @@ def _line_fit(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.floa
     return float(slope), float((sy - slope * sx) / sw)
 
 
-def _range_diff(img: FloatImage, ref: FloatImage) -> FloatImage:
-    """How far each pixel lies outside the range of ``ref`` in its 3x3 neighbourhood (0 inside it)."""
-    kernel = np.ones((3, 3), np.uint8)
-    above = img - np.asarray(cv2.dilate(ref, kernel), np.float32)
-    below = np.asarray(cv2.erode(ref, kernel), np.float32) - img
-    return np.asarray(np.maximum(np.maximum(above, below), 0), np.float32)
+_SQUARE_3 = np.ones((3, 3), np.uint8)
+
+
+def _outside_range(img: FloatImage, ref: FloatImage, tol: FloatImage) -> BoolImage:
+    """Where ``img`` lies more than ``tol`` outside the range of ``ref`` in each pixel's 3x3 neighbourhood."""
+    above = img - np.asarray(cv2.dilate(ref, _SQUARE_3), np.float32) > tol
+    return above | (np.asarray(cv2.erode(ref, _SQUARE_3), np.float32) - img > tol)
 
 
 def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage) -> bool:
