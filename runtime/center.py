@@ -22,7 +22,7 @@ from alerts.digests import model_identity
 from alerts.dispatcher import CameraRoute, Dispatcher
 from alerts.evidence import EvidenceContext, EvidenceStore
 from alerts.speakers import make_speaker
-from config import CityConfig, load_city_config
+from config import CameraConfig, CityConfig, load_city_config
 from detector.batching import BatchingDetector
 from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event
@@ -131,10 +131,7 @@ class Center:
                 dt.datetime.fromisoformat(truth["start"]), float(truth["duration_s"]), self.city.timezone
             )
         demo = clock is not host_clock
-        source = CameraSource(
-            cam.id, cam.sub_source or cam.source, analysis_fps=cam.analysis_fps, realtime=True,
-            loop=demo or source_kind(cam.source) is SourceKind.FILE, buffer_s=15.0,
-        )  # fmt: skip
+        source = camera_source(cam, demo)
         schedule = self.city.schedule_for(community, cam)
         context = EvidenceContext(
             camera_id=cam.id, camera_name=cam.name, community_id=community.id, community_name=community.name,
@@ -169,6 +166,14 @@ class Center:
             "wall": event.wall.isoformat(), "bbox": list(event.bbox), "score": event.score,
             "community_id": rt.community.id if rt else "", "camera_name": rt.camera.name if rt else "",
         })  # fmt: skip
+
+
+def camera_source(cam: CameraConfig, demo: bool) -> CameraSource:
+    """The (not yet started) source of a camera: its sub-stream when it has one, in real time, files looping."""
+    return CameraSource(
+        cam.id, cam.sub_source or cam.source, analysis_fps=cam.analysis_fps, realtime=True,
+        loop=demo or source_kind(cam.source) is SourceKind.FILE, buffer_s=15.0, decoder_threads=cam.decoder_threads,
+    )  # fmt: skip
 
 
 def print_progress(what: str, done: int, total: int) -> None:

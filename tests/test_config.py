@@ -104,3 +104,18 @@ def test_schedule_windows_and_exception_dates() -> None:
     assert s.is_open(dt.datetime(2026, 9, 30, 10, 30, tzinfo=dt.UTC))  # 18:30 local
     with pytest.raises(ValueError, match="aware"):
         s.is_open(dt.datetime(2026, 9, 30, 7, 30))
+
+
+def test_decoder_threads_reach_the_camera_source(tmp_path: Path) -> None:
+    """A camera's `decoder_threads` is what its source decodes with; out of range it is a config error."""
+    from runtime.center import camera_source
+
+    f = tmp_path / "city.yaml"
+    cams = "[{id: big, source: rtsp://10.0.0.9/main, decoder_threads: 4}, {id: small, source: a.mp4}]"
+    f.write_text(f"communities:\n  - id: c1\n    points:\n      - id: p1\n        cameras: {cams}\n")
+    sources = {cam.id: camera_source(cam, demo=False) for _, _, cam in load_city_config(f).cameras()}
+    assert (sources["big"].decoder_threads, sources["small"].decoder_threads) == (4, 1)
+    assert (sources["big"].loop, sources["small"].loop) == (False, True)
+    f.write_text(f.read_text().replace("decoder_threads: 4", "decoder_threads: -1"))
+    with pytest.raises(ConfigError, match=r"cameras\[0\]\.decoder_threads"):
+        load_city_config(f)
