@@ -219,7 +219,7 @@ class CameraConfig(_Model):
     sub_source: str | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
     analysis_fps: float = Field(default=5.0, gt=0.0, le=30.0, description="Frames per second sent to analysis.")
     decoder_threads: int = Field(
-        default=1, ge=0, le=16,
+        default=1, ge=0, le=16, strict=True,
         description="FFmpeg decoding threads for this camera (0: FFmpeg chooses). One suits a process running many "
         "cameras; a single 4K or H.265 stream may need more to keep up.",
     )  # fmt: skip

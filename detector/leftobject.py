@@ -60,7 +60,7 @@ _LOG_CENTRES = np.log(_CENTRES)
 _BAND_KEYS = np.arange(_TONE_BANDS) * 20.0  # band b's ratios (< 20) sort as b * 20 + ratio
 _SAMPLE_STEP = 6  # the tone curve and the noise scale are medians over every 6th pixel of every 6th row
 _TONE_PRIOR = 10.0  # weight, in samples, of the fitted power law in each band
-_TONE_MIN_SAMPLES = 50
+_TONE_MIN_SAMPLES = 50  # fewer samples make no curve (about 1,800 usable work pixels at the step of 6)
 _TONE_KEEP_FRAC = 0.3  # unless that leaves fewer samples than this (the view itself changed)
 _GHOST_EDGE_RATIO = 1.25  # a region whose outline is this much sharper in the background is a ghost
 
@@ -404,6 +404,9 @@ class LeftObjectDetector:
         x0, y0, rw, rh = cv2.boundingRect(static)
         if rw == 0:  # the opening removed every static pixel (and OpenCV cannot label an empty image)
             return [], None
+        # OpenCV labels 2x2 blocks: a box starting on even coordinates numbers the components in the same
+        # order as the whole image would (the order decides how parts are joined and ids are given).
+        rw, rh, x0, y0 = rw + (x0 & 1), rh + (y0 & 1), x0 & ~1, y0 & ~1
         roi = (slice(y0, y0 + rh), slice(x0, x0 + rw))
         n, labels, stats, _ = cv2.connectedComponentsWithStats(static[roi], connectivity=8)
         if n <= 1:

@@ -69,7 +69,10 @@ def to_luma(frame: VideoFrame) -> Luma | None:
     if name not in _LUMA_FORMATS:
         return None
     plane = frame.planes[0]
+    if plane.line_size < frame.width:  # a negative stride (a picture stored bottom-up): no plain view of it
+        return None
     view = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    view.flags.writeable = False  # the decoder's memory: later frames are predicted from it
     return Luma(view, tv_range=name not in _FULL_RANGE_FORMATS and frame.color_range != _AVCOL_RANGE_JPEG)
 
 

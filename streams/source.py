@@ -403,8 +403,8 @@ class CameraSource:
             if not container.streams.video:
                 raise StreamError(f"{redact_url(self.url)} has no video stream (expected H.264/H.265 video)")
             stream = container.streams.video[0]
-            # One decoding thread per camera: a process runs many cameras, so they are the parallelism; FFmpeg's
-            # own frame threads only add hand-offs (and spin under load). PyAV decodes without the GIL.
+            # decoder_threads per camera, one by default: a process runs many cameras, so they are the
+            # parallelism, and FFmpeg's own frame threads only add hand-offs. PyAV decodes without the GIL.
             stream.codec_context.thread_count = self.decoder_threads
             stream.thread_type = "AUTO"
             if self.ring.set_codec_params(CodecParams.from_stream(stream)):

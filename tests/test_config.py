@@ -116,6 +116,8 @@ def test_decoder_threads_reach_the_camera_source(tmp_path: Path) -> None:
     sources = {cam.id: camera_source(cam, demo=False) for _, _, cam in load_city_config(f).cameras()}
     assert (sources["big"].decoder_threads, sources["small"].decoder_threads) == (4, 1)
     assert (sources["big"].loop, sources["small"].loop) == (False, True)
-    f.write_text(f.read_text().replace("decoder_threads: 4", "decoder_threads: -1"))
-    with pytest.raises(ConfigError, match=r"cameras\[0\]\.decoder_threads"):
-        load_city_config(f)
+    for wrong in ["-1", "true", "17"]:
+        f.write_text(f"communities:\n  - id: c1\n    points:\n      - id: p1\n        cameras: {cams}\n")
+        f.write_text(f.read_text().replace("decoder_threads: 4", f"decoder_threads: {wrong}"))
+        with pytest.raises(ConfigError, match=r"cameras\[0\]\.decoder_threads"):
+            load_city_config(f)

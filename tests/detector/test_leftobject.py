@@ -334,3 +334,20 @@ def test_bad_input_is_refused_with_what_was_expected() -> None:
         LeftObjectDetector((W, H), ignore=np.zeros((10, 10), np.bool_))
     with pytest.raises(ValueError, match="short_tau_s"):
         LeftObjectParams(short_tau_s=100.0)
+
+
+@pytest.mark.parametrize("offset", [(0, 0), (1, 0), (0, 1), (1, 1), (3, 5)])
+def test_static_parts_are_numbered_as_in_the_whole_frame(offset: tuple[int, int]) -> None:
+    """Labelling only the box around static pixels gives the parts in the whole frame's order (the order
+    decides how parts are joined and which object gets which id), wherever the box starts."""
+    det = LeftObjectDetector((W, H))
+    ww, wh = det._work_wh
+    static = np.zeros((wh, ww), np.uint8)
+    dx, dy = offset
+    static[41 + dy : 49 + dy, 61 + dx : 71 + dx] = 1  # two blobs that touch the same 2x2 blocks' rows
+    static[40 + dy : 52 + dy, 90 + dx : 99 + dx] = 1
+    level = np.full((wh, ww), 30.0, np.float32)
+    comps, _ = det._components(static, level, np.full((wh, ww), 8.0, np.float32))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
+    whole = [(x, y, x + w, y + h) for x, y, w, h, _ in stats[1:]]
+    assert [tuple(int(v) for v in box) for box, _ in comps] == whole

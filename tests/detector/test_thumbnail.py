@@ -40,6 +40,7 @@ def test_luma_thumbnail_matches_the_bgr_one(tmp_path: Path, size: tuple[int, int
             writer.write(_scene(w, h, i))
     frames = list(iter_file_frames(path))
     assert frames and all(f.luma is not None and f.luma.tv_range for f in frames)
+    assert all(f.luma is not None and not f.luma.plane.flags.writeable for f in frames)  # the decoder's memory
     for f in frames:
         assert f.luma is not None and f.luma.plane.shape == (h, w)
         for thumb in [(320, 180), (160, 90)]:
