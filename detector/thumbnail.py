@@ -13,8 +13,8 @@ from streams.decode import Luma
 Picture = NDArray[np.uint8] | Luma  # a BGR frame (height x width x 3), or its luma plane from the decoder
 
 # Limited ("TV") range puts black at 16 and white at 235: stretched to 0-255, as an RGB conversion does.
-# Rounded down, as swscale's 4:2:0 and 4:2:2 conversion to BGR does: rounding to nearest made the grey ~0.5
-# level brighter than that of the BGR frame, enough to tip a white bag at night over the left-object
+# Rounded down, as swscale's 4:2:0 and 4:2:2 conversion to BGR does: rounding to nearest made the grey
+# slightly brighter than that of the BGR frame, enough to tip a white bag at night over the left-object
 # detector's clipping level.
 _TV_TO_FULL = np.clip(np.floor((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 
