@@ -88,7 +88,7 @@ def overhead(video: Path, camera: CameraConfig, detector: YoloDetector, left_hz:
             dets = detector.detect([f.bgr for f in chunk])
             t_model = time.perf_counter()
             for f, d in zip(chunk, dets, strict=True):
-                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), d, f.luma)
+                analyzer.process(f.picture, f.t_s, START + dt.timedelta(seconds=f.t_s), d)
             t2 = time.perf_counter()
             raw_round, pipe_round = raw_round + t1 - t0, pipe_round + t2 - t1
             analysis_s += t2 - t_model
@@ -185,8 +185,8 @@ def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder
             if f is None:
                 continue
             if work is not None and analyzer is not None:
-                det = work.batching.submit(f.bgr).result() if analyzer.needs_detection(f.bgr, f.luma) else None
-                analyzer.process(f.bgr, f.t_s, START + dt.timedelta(seconds=f.t_s), det, f.luma)
+                det = work.batching.submit(f.bgr).result() if analyzer.needs_detection(f.picture) else None
+                analyzer.process(f.picture, f.t_s, START + dt.timedelta(seconds=f.t_s), det)
                 seen[i], detected[i] = analyzer.frames_seen, analyzer.frames_detected
             advanced[i] = f.t_s
 

@@ -65,11 +65,11 @@ def analyze_file(
     batch: list[Frame] = []
 
     def flush() -> None:
-        need = [analyzer.needs_detection(f.bgr, f.luma) for f in batch]
+        need = [analyzer.needs_detection(f.picture) for f in batch]
         dets = iter(detector.detect([f.bgr for f, n in zip(batch, need, strict=True) if n]))
         for f, n in zip(batch, need, strict=True):
             wall = start + dt.timedelta(seconds=f.t_s)
-            new = analyzer.process(f.bgr, f.t_s, wall, next(dets) if n else None, f.luma)
+            new = analyzer.process(f.picture, f.t_s, wall, next(dets) if n else None)
             events.extend(new)
             if after_frame is not None:
                 after_frame(analyzer, f.t_s, new)

@@ -50,6 +50,8 @@ _JOIN_GAP_PX = 4  # parts of one object are at most this many work pixels apart 
 _JOIN_GAP_FRAC = 0.3  # ... or this fraction of the larger part's longer side
 _YOUNG_S = 5.0  # a candidate this new still takes parts of itself that come to rest later ...
 _JOIN_YOUNG_FRAC = 1.0  # ... up to this fraction of the longer side away; older ones only overlapping parts
+_SQUARE_2 = np.ones((2, 2), np.uint8)  # structuring elements, made once
+_SQUARE_3 = np.ones((3, 3), np.uint8)
 _MORPH_MARGIN = 6  # pixels around the static ones that cleaning them up (opening 2x2, closing 5x5) can touch
 _SATURATED = 245  # grey level from which a pixel may be clipped
 _TONE_BAND = 16  # grey levels per band of the tone curve
@@ -341,8 +343,8 @@ class LeftObjectDetector:
         scene_change = self._scene_change_s > 0
 
         # The static clock: counts where new and still, resets quickly where the scene is back, holds
-        # under people and where something moves in front. (Masked updates go through OpenCV: NumPy's
-        # masked writes slow down many times over on masks that are not in large runs.)
+        # under people and where something moves in front. (Masked updates go through OpenCV, whose cost does
+        # not depend on how scattered the mask is, as NumPy's masked writes' does.)
         clock = self._clock
         quiet = ~fg_long & free & ~clipped  # the scene is back to its background here, visibly
         if not scene_change:
@@ -373,7 +375,7 @@ class LeftObjectDetector:
             # Cleaned up around the static pixels only; the margin holds all that the closing can grow.
             roi = (slice(max(0, y0 - _MORPH_MARGIN), y0 + rh + _MORPH_MARGIN),
                    slice(max(0, x0 - _MORPH_MARGIN), x0 + rw + _MORPH_MARGIN))  # fmt: skip
-            part = cv2.morphologyEx(static[roi], cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+            part = cv2.morphologyEx(static[roi], cv2.MORPH_OPEN, _SQUARE_2)
             static[roi] = cv2.morphologyEx(part, cv2.MORPH_CLOSE, self._kernel)
             comps, too_big = self._components(static, d_long, tol)
             if too_big is not None:  # no object is that large: a change of the view or of local light
@@ -514,9 +516,7 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
     # partition around those positions finds them without sorting the whole sample.
     middles = np.minimum(starts + counts // 2, f.size - 1)
     key = _BAND_KEYS[band] + ratio
-    half = f.size // 2
-    mid = np.partition(ratio, [half - 1, half])  # the median, as np.median takes it
-    g_all = float(mid[half]) if f.size % 2 else 0.5 * (float(mid[half - 1]) + float(mid[half]))
+    g_all = float(np.median(ratio))
     med = np.where(counts > 0, np.partition(key, middles)[middles] - _BAND_KEYS, g_all)
     centres = _CENTRES
     # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
@@ -524,24 +524,11 @@ def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
     used = counts > 0
     if np.count_nonzero(used) >= 2:
         x, y = _LOG_CENTRES[used], np.log(med[used] * centres[used])
-        slope, offset = _line_fit(x, y, counts[used].astype(np.float64))
+        slope, offset = np.polyfit(x, y, 1, w=np.sqrt(counts[used]))
         prior = np.exp(offset + (slope - 1) * _LOG_CENTRES)
     gains = (counts * med + _TONE_PRIOR * prior) / (counts + _TONE_PRIOR)
     curve = np.maximum.accumulate(np.interp(levels, centres, gains) * levels) + levels * 1e-6  # rising
     return np.interp(levels, curve, levels).astype(np.float32)
-
-
-def _line_fit(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[float, float]:
-    """Slope and offset of the least-squares line through (x, y) with weights ``w`` (closed form)."""
-    sw, sx, sy = float(w.sum()), float(w @ x), float(w @ y)
-    det = sw * float(w @ (x * x)) - sx * sx
-    if det <= 0:  # all x equal: a flat line through their mean
-        return 0.0, sy / sw
-    slope = (sw * float(w @ (x * y)) - sx * sy) / det
-    return float(slope), float((sy - slope * sx) / sw)
-
-
-_SQUARE_3 = np.ones((3, 3), np.uint8)
 
 
 def _outside_range(img: FloatImage, ref: FloatImage, tol: FloatImage) -> BoolImage:
@@ -554,7 +541,7 @@ def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage) -> b
     """Whether the edges around a static region are the long-term background's rather than this frame's."""
     if static.shape[0] < 3 or static.shape[1] < 3:
         return False
-    ring = cv2.morphologyEx(static, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(np.bool_)
+    ring = cv2.morphologyEx(static, cv2.MORPH_GRADIENT, _SQUARE_3).astype(np.bool_)
     if not ring.any():
         return False
 

@@ -25,10 +25,10 @@ from detector.rules.events import Event
 from detector.rules.littering import LitteringParams, LitteringRule
 from detector.rules.off_hours import OffHoursRule
 from detector.rules.overflow import OverflowParams, OverflowRule
+from detector.thumbnail import Picture, picture_size
 from detector.tracks import BinsOccupancy, Box, GroundObject, PersonTrack, Place, Tick
 from detector.yolo import PersonTracker
 from detector.zones import ZoneMap
-from streams.decode import Luma
 
 CARRY_OVERLAP = 0.5  # share of a garbage box inside a person's box (widened by CARRY_REACH) to be in their hands
 CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened by this share of its width each side
@@ -78,23 +78,16 @@ class CameraAnalyzer:
         """Stream time of the oldest garbage still waiting for confirmation, if any."""
         return self._littering.pending_since
 
-    def needs_detection(self, bgr: NDArray[np.uint8], luma: Luma | None = None) -> bool:
-        """Motion gating: the model is skipped when nothing moved and nothing is pending. ``luma``: the
-        frame's luma plane from the decoder (`streams.decode.Frame.luma`), if any: cheaper to look at."""
-        moved = self._gate.moved(bgr if luma is None else luma)
+    def needs_detection(self, picture: Picture) -> bool:
+        """Motion gating: the model is skipped when nothing moved and nothing is pending. ``picture``: the
+        frame (`streams.decode.Frame.picture`: its luma plane when the decoder gave one, else BGR)."""
+        moved = self._gate.moved(picture)
         return moved or self._people_present or self._littering.pending
 
-    def process(
-        self,
-        bgr: NDArray[np.uint8],
-        t_s: float,
-        wall: dt.datetime,
-        detections: Detections | None,
-        luma: Luma | None = None,
-    ) -> list[Event]:
-        """Advance this camera by one analysed frame; ``detections`` None = the model was skipped; ``luma``
-        as for :meth:`needs_detection`."""
-        h, w = bgr.shape[:2]
+    def process(self, picture: Picture, t_s: float, wall: dt.datetime, detections: Detections | None) -> list[Event]:
+        """Advance this camera by one analysed frame (``picture`` as for :meth:`needs_detection`);
+        ``detections`` None = the model was skipped."""
+        w, h = picture_size(picture)
         if self.zones is None or (self.zones.width, self.zones.height) != (w, h):
             self.zones = ZoneMap.build(self.camera.zones, w, h)
             if self.use_left_objects:  # a new picture size: start over, its old boxes mean nothing now
@@ -133,7 +126,7 @@ class CameraAnalyzer:
             if slot != self._left_slot:
                 self._left_slot = slot
                 self.frames_left_object += 1
-                cands = self._left.update(bgr if luma is None else luma, t_s, people_det.xyxy)
+                cands = self._left.update(picture, t_s, people_det.xyxy)
                 self._left_candidates = (
                     np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4),
                     np.asarray([c.score for c in cands], np.float32),

@@ -99,14 +99,14 @@ class CameraRuntime:
 
     def _analyse(self, frame: Frame) -> None:
         det = None
-        if self.analyzer.needs_detection(frame.bgr, frame.luma):
+        if self.analyzer.needs_detection(frame.picture):
             try:
                 det = self.batching.submit(frame.bgr).result(timeout=30)
             except (FutureTimeout, RuntimeError, ValueError) as e:
                 self.detector_errors += 1
                 log.error("[%s] detector: %s", self.camera.id, e)
         wall = self.clock(frame)
-        events = self.analyzer.process(frame.bgr, frame.t_s, wall, det, frame.luma)
+        events = self.analyzer.process(frame.picture, frame.t_s, wall, det)
         pre = self.evidence.settings.pre_s
         pending = self.analyzer.pending_since
         if pending is None:

@@ -16,6 +16,7 @@ import av
 import numpy as np
 from av.container import InputContainer
 from av.video.frame import VideoFrame
+from av.video.reformatter import ColorRange
 from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
@@ -35,6 +36,11 @@ class Frame:
     wall: datetime | None = None  # UTC time the frame was decoded (None for a plain file read)
     luma: Luma | None = None  # the same picture's brightness plane, when the decoder gave one
 
+    @property
+    def picture(self) -> NDArray[np.uint8] | Luma:
+        """What the grey analyses (motion, left objects) read: the luma plane when there is one, else BGR."""
+        return self.bgr if self.luma is None else self.luma
+
 
 @dataclass(frozen=True)
 class Luma:
@@ -51,7 +57,6 @@ class Luma:
 # Pixel formats whose first plane is 8-bit luma, and those of them that use the full 0-255 range.
 _LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
 _FULL_RANGE_FORMATS = {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}
-_AVCOL_RANGE_JPEG = 2  # FFmpeg's AVColorRange of full-range pictures
 
 
 def to_bgr(frame: VideoFrame) -> NDArray[np.uint8]:
@@ -73,7 +78,7 @@ def to_luma(frame: VideoFrame) -> Luma | None:
         return None
     view = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
     view.flags.writeable = False  # the decoder's memory: later frames are predicted from it
-    return Luma(view, tv_range=name not in _FULL_RANGE_FORMATS and frame.color_range != _AVCOL_RANGE_JPEG)
+    return Luma(view, tv_range=name not in _FULL_RANGE_FORMATS and frame.color_range != ColorRange.JPEG)
 
 
 def open_video(path: Path) -> tuple[InputContainer, VideoStream]:

@@ -351,3 +351,12 @@ def test_static_parts_are_numbered_as_in_the_whole_frame(offset: tuple[int, int]
     _, _, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
     whole = [(x, y, x + w, y + h) for x, y, w, h, _ in stats[1:]]
     assert [tuple(int(v) for v in box) for box, _ in comps] == whole
+
+
+def test_no_static_pixels_left_after_cleaning_gives_no_parts() -> None:
+    """The opening may remove every static pixel: nothing is labelled (OpenCV crashes labelling an empty
+    image, which would end the process, not fail the test)."""
+    det = LeftObjectDetector((W, H))
+    ww, wh = det._work_wh
+    level = np.zeros((wh, ww), np.float32)
+    assert det._components(np.zeros((wh, ww), np.uint8), level, level + 8) == ([], None)

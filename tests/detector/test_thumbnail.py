@@ -12,7 +12,7 @@ import pytest
 from detector.leftobject import LeftObjectDetector
 from detector.motion import MotionGate
 from detector.thumbnail import grey_thumbnail
-from streams.decode import Luma, iter_file_frames, to_luma
+from streams.decode import Frame, Luma, iter_file_frames, to_luma
 from streams.writer import H264Writer
 
 
@@ -41,6 +41,9 @@ def test_luma_thumbnail_matches_the_bgr_one(tmp_path: Path, size: tuple[int, int
     frames = list(iter_file_frames(path))
     assert frames and all(f.luma is not None and f.luma.tv_range for f in frames)
     assert all(f.luma is not None and not f.luma.plane.flags.writeable for f in frames)  # the decoder's memory
+    assert all(f.picture is f.luma for f in frames)  # what the grey analyses read
+    bgr_only = Frame(0, 0.0, frames[0].bgr)
+    assert bgr_only.picture is bgr_only.bgr
     for f in frames:
         assert f.luma is not None and f.luma.plane.shape == (h, w)
         for thumb in [(320, 180), (160, 90)]:
