@@ -107,6 +107,13 @@ class RuleParams(_Model):
         le=1.0,
         description="Fraction of a bins zone covered by garbage that is overflow.",
     )
+    warn_after_s: float | None = Field(
+        default=1.0,
+        ge=0.5,
+        le=600.0,
+        description="Warn on the spot (shout while the person is still in view) once garbage has rested this long "
+        "outside the bins; null: never warn, only the confirmed littering is shouted.",
+    )
 
 
 class _SpeakerBase(_Model):
@@ -173,6 +180,7 @@ SpeakerConfig = Annotated[
 ]
 
 DEFAULT_MESSAGES = {
+    "littering_warning": "您好，垃圾不能放在地上，请您拾起投入垃圾桶内",  # said while the person is still there
     "littering": "您好，请不要乱扔垃圾，垃圾请投入桶内",
     "off_hours": "您好，现在不是投放时间，请在规定时间投放垃圾",
     "overflow": "垃圾桶已满，请勿堆放，工作人员马上处理",
@@ -188,8 +196,39 @@ class AlertPolicy(_Model):
     escalate_after_s: float = Field(default=300.0, gt=0.0, description="Shout again if the garbage is still there.")
     escalate_max: int = Field(default=2, ge=0, le=10, description="At most this many extra shouts per event.")
     voice: str = Field(default="sit/cmn-latn-pinyin", description="espeak-ng voice for the spoken messages.")
-    messages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MESSAGES), description="Per event kind.")
-    recordings: dict[str, Path] = Field(default_factory=dict, description="A recorded WAV per kind, instead of TTS.")
+    messages: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_MESSAGES),
+        description=f"Words spoken per message ({', '.join(DEFAULT_MESSAGES)}); those not given keep their default.",
+    )
+    recordings: dict[str, Path] = Field(
+        default_factory=dict, description="A recorded WAV per message (same names as messages), instead of TTS."
+    )
+
+    @field_validator("messages")
+    @classmethod
+    def _known_messages(cls, v: dict[str, str]) -> dict[str, str]:
+        _only_known_messages(v)
+        empty = sorted(k for k, text in v.items() if not text.strip())
+        if empty:
+            raise ValueError(f"empty message for {', '.join(empty)}: give the words to speak")
+        return {**DEFAULT_MESSAGES, **v}
+
+    @field_validator("recordings")
+    @classmethod
+    def _known_recordings(cls, v: dict[str, Path]) -> dict[str, Path]:
+        _only_known_messages(v)
+        return v
+
+
+def message_key(kind: str, warning: bool) -> str:
+    """The message said for an event of ``kind``: its on-the-spot warning, or the confirmed event's."""
+    return f"{kind}_warning" if warning else kind
+
+
+def _only_known_messages(v: dict[str, Any]) -> None:
+    unknown = sorted(set(v) - set(DEFAULT_MESSAGES))
+    if unknown:
+        raise ValueError(f"unknown message {', '.join(unknown)}: expected one of {', '.join(DEFAULT_MESSAGES)}")
 
 
 class RetentionPolicy(_Model):

@@ -1,11 +1,13 @@
-"""Confirmed events -> actions: record, evidence, shout, notify; each with retries and a record of every attempt.
+"""Events -> actions: record, evidence, shout, notify; each with retries and a record of every attempt.
 
 Each action runs on its own lane (a worker thread with a queue), and shouts on one lane per camera,
 so a slow or failing speaker delays nothing but its own camera's next shout, and `handle` never
 blocks a camera's stream. Every attempt (time, backend, outcome, error) is written to the store.
-Shouts obey a cooldown per camera x kind and the community's quiet hours; a littering or overflow
+Shouts obey a cooldown per camera x message and the community's quiet hours; a littering or overflow
 event that is still open after `escalate_after_s` is shouted at again (at most `escalate_max`
-times) and its priority raised.
+times) and its priority raised. A WARNING (said on the spot, before any violation is confirmed) is
+shouted with its own message and shown to the center, but not recorded as an event; its attempts
+are recorded under its id, which the event confirmed later for the same garbage takes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from alerts.evidence import EvidenceError, EvidenceRecord
 from alerts.speakers import Shout, Speaker, SpeakerError
 from alerts.speakers.audio import speak_to_wav
-from config import AlertPolicy, QuietWindow
+from config import AlertPolicy, QuietWindow, message_key
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
 from store.db import session_scope
@@ -101,7 +103,8 @@ class Dispatcher:
     def handle(self, event: Event) -> None:
         """Take one lifecycle step of an event (record, shout, notify, escalate); returns at once."""
         route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
-        self._lane(Action.RECORD).put(lambda: self._record(event, route))
+        if event.state is not EventState.WARNING:
+            self._lane(Action.RECORD).put(lambda: self._record(event, route))
         if event.state is EventState.END:
             with self._lock:
                 self._open.pop(event.event_id, None)
@@ -109,10 +112,11 @@ class Dispatcher:
             if timer is not None:
                 timer.cancel()
             return
-        if event.state is not EventState.START:
+        if event.state is EventState.UPDATE:
             return
-        with self._lock:
-            self._open[event.event_id] = event
+        if event.state is EventState.START:
+            with self._lock:
+                self._open[event.event_id] = event
         if self.notify is not None:
             notify = self.notify
 
@@ -121,7 +125,7 @@ class Dispatcher:
 
             self._lane(Action.NOTIFY).put(send)
         self._lane(f"shout:{event.camera_id}").put(lambda: self._shout(event, route, repeat=0))
-        if event.kind in ESCALATING and self.policy.escalate_max > 0:
+        if event.state is EventState.START and event.kind in ESCALATING and self.policy.escalate_max > 0:
             self._later(event.event_id, self.policy.escalate_after_s, lambda: self._escalate(event, route, 1))
 
     def shout_again(self, event: Event) -> bool:
@@ -199,21 +203,24 @@ class Dispatcher:
                 event.event_id, Action.SHOUT, backend, "skipped", f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M}"
             )
             return
-        key = (event.camera_id, event.kind.value)
+        warning = event.state is EventState.WARNING
+        message = message_key(event.kind.value, warning)
+        key = (event.camera_id, message)
         last = self._last_shout.get(key)
         if repeat == 0 and last is not None and now - last < self.policy.cooldown_s:
             self._note(event.event_id, Action.SHOUT, backend, "skipped",
-                       f"cooldown: this camera shouted about {event.kind.value} {now - last:.0f} s ago")  # fmt: skip
+                       f"cooldown: this camera said {message} {now - last:.0f} s ago")  # fmt: skip
             return
         self._last_shout[key] = now
         speaker = route.speaker
 
         def play(attempt: int) -> str:
-            text = self.policy.messages.get(event.kind.value, "")
-            wav = self.policy.recordings.get(event.kind.value) or speak_to_wav(text, self.policy.voice, self.audio_dir)
-            return speaker.shout(Shout(event.event_id, event.camera_id, event.kind.value, text, wav, attempt, repeat))
+            text = self.policy.messages[message]
+            wav = self.policy.recordings.get(message) or speak_to_wav(text, self.policy.voice, self.audio_dir)
+            shout = Shout(event.event_id, event.camera_id, event.kind.value, text, wav, attempt, repeat, warning)
+            return speaker.shout(shout)
 
-        if self._attempt(event.event_id, Action.SHOUT, backend, play):
+        if self._attempt(event.event_id, Action.SHOUT, backend, play) and not warning:
             try:
                 with session_scope(self.engine) as s:
                     repo.record_event(s, event, route.community_id)

@@ -4,7 +4,9 @@ Renders (or reuses, under --cache) clips of every scenario, day and night, analy
 given model, and prints precision / recall / F1 per kind, events on negative clips, and the median
 decision latency t_s - t_leave_s - owner_gone_s of matched littering events, split into the rule's
 floor (the earliest the rule's own parameters allow: rest + dwell_s, and leave + owner_gone_s) and
-what the pipeline adds on top of it (seeing the garbage come to rest, seeing the owner go).
+what the pipeline adds on top of it (seeing the garbage come to rest, seeing the owner go). For
+on-the-spot warnings: how many littering events were warned about while their person was still in
+view (before the truth's t_exit_s of that person), how long before, and clips warned without littering.
 
     .venv/bin/python bench/accuracy.py                       # bundled model, 36 clips
     .venv/bin/python bench/accuracy.py --model ../shared/data/eval/coco-yolov8n-int8/yolov8n_int8.onnx --imgsz 640
@@ -19,7 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-from config import load_camera_config
+from config import RuleParams, load_camera_config
 from detector.analyze import analyze_file, event_record
 from detector.evaluate import add, format_table, match, score
 from detector.rules.events import EventState
@@ -46,13 +48,23 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write per-clip results here")
     ap.add_argument("--scenarios", default=None, help="comma-separated subset of scenarios (default all)")
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
+    ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
     args = ap.parse_args()
+    overrides: dict[str, object] = {}
+    if args.dwell_s is not None:
+        overrides["dwell_s"] = args.dwell_s
+    if args.warn_after_s is not None:
+        overrides["warn_after_s"] = None if args.warn_after_s == "off" else float(args.warn_after_s)
+    RuleParams.model_validate(overrides)  # refused here, with the bound it broke, rather than clip by clip
     args.model = args.model or default_model()
     w, h = (int(v) for v in args.size.split("x"))
     detector = YoloDetector(args.model, imgsz=args.imgsz)
     kinds = set(args.kinds.split(","))
     per_clip = []
-    negatives_with_events = 0
+    negatives_with_events = negatives_run = 0
+    littered = warned_in_view = 0
+    warning_leads: list[float] = []
+    warned_without_littering: list[str] = []
     latencies: list[float] = []
     floors: list[float] = []
     rest_lags: list[float] = []
@@ -66,16 +78,27 @@ def main() -> None:
                 write_clip(SimSpec(scenario, seed, w, h, 10.0), clip)
             truth = json.loads((clip / "truth.json").read_text())
             camera = load_camera_config(clip / "camera.yaml")
-            if args.dwell_s is not None:
-                camera = camera.model_copy(update={"rules": camera.rules.model_copy(update={"dwell_s": args.dwell_s})})
+            if overrides:
+                camera = camera.model_copy(update={"rules": camera.rules.model_copy(update=overrides)})
             start = dt.datetime.fromisoformat(truth["start"])
             result = analyze_file(clip / "video.mp4", camera, detector, start, args.fps, not args.no_left_objects)
             preds = [event_record(e) for e in result.events if e.state is EventState.START and e.kind.value in kinds]
             truths = [t for t in truth["events"] if t["kind"] in kinds]
             s = score(truths, preds)
             per_clip.append(s)
+            negatives_run += scenario.value in NEGATIVE
             if scenario.value in NEGATIVE and preds:
                 negatives_with_events += 1
+            warnings = [event_record(e) for e in result.in_state(EventState.WARNING)]
+            litter = [t for t in truth["events"] if t["kind"] == "littering"]
+            exits = {p["id"]: p["t_exit_s"] for p in truth["people"]}
+            littered += len(litter)
+            for t, w_ in match(litter, warnings):
+                if w_["t_s"] < exits[t["actor"]]:
+                    warned_in_view += 1
+                    warning_leads.append(exits[t["actor"]] - w_["t_s"])
+            if warnings and not litter:
+                warned_without_littering.append(f"{scenario.value} {seed}")
             for t, p in match(truths, preds):
                 if t["kind"] == "littering":
                     gone = t["t_leave_s"] + camera.rules.owner_gone_s
@@ -94,8 +117,17 @@ def main() -> None:
         f"left objects {'off' if args.no_left_objects else 'on'}, {time.perf_counter() - t_start:.0f} s"
     )
     print(format_table({k: v for k, v in total.items() if k in kinds}))
-    n_neg = args.per_scenario * len(NEGATIVE)
-    print(f"negative clips (proper, pickup, passerby) with any event: {negatives_with_events} of {n_neg}")
+    print(f"negative clips (proper, pickup, passerby) with any event: {negatives_with_events} of {negatives_run}")
+    lead = (
+        f": median {statistics.median(warning_leads):.2f} s, min {min(warning_leads):.2f} s before they left the frame"
+        if warning_leads
+        else ""
+    )
+    print(
+        f"on-the-spot warnings (warn_after_s {camera.rules.warn_after_s}): {warned_in_view} of {littered} littering "
+        f"events warned while their person was in view{lead}; clips without littering warned: "
+        f"{len(warned_without_littering)} ({', '.join(warned_without_littering) or '-'})"
+    )
     if latencies:
         print(
             f"littering decision latency t_s - t_leave_s - owner_gone_s: median {statistics.median(latencies):.2f} s, "

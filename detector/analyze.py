@@ -1,4 +1,9 @@
-"""Analyse one video file as fast as possible and write its confirmed events (`binwatch analyze`)."""
+"""Analyse one video file as fast as possible and write its confirmed events (`binwatch analyze`).
+
+Besides `events.jsonl` (the CLI contract) it writes `warnings.jsonl`: the on-the-spot warnings the
+speakers would have said, in the same form (a warning's `t_s` is when it was said; the event
+confirmed later for that garbage has the same `event_id`).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,9 @@ class AnalyzeResult:
     frames_analysed: int
     frames_detected: int
     wall_s: float
+
+    def in_state(self, state: EventState) -> list[Event]:
+        return [e for e in self.events if e.state is state]
 
 
 def default_camera(video: Path) -> CameraConfig:
@@ -88,16 +96,18 @@ def analyze_file(
 
 def write_outputs(result: AnalyzeResult, out: Path, extra: dict[str, object]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    starts = [e for e in result.events if e.state is EventState.START]
-    with (out / "events.jsonl").open("w", encoding="utf-8") as f:
-        for e in starts:
-            f.write(json.dumps(event_record(e), ensure_ascii=False) + "\n")
+    starts, warnings = result.in_state(EventState.START), result.in_state(EventState.WARNING)
+    for name, events in (("events.jsonl", starts), ("warnings.jsonl", warnings)):
+        with (out / name).open("w", encoding="utf-8") as f:
+            for e in events:
+                f.write(json.dumps(event_record(e), ensure_ascii=False) + "\n")
     summary = {
         "frames_decoded": result.frames_decoded,
         "frames_analysed": result.frames_analysed,
         "frames_detected": result.frames_detected,
         "wall_s": round(result.wall_s, 3),
         "events": dict(Counter(e.kind.value for e in starts)),
+        "warnings": dict(Counter(e.kind.value for e in warnings)),
         **extra,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

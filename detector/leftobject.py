@@ -347,8 +347,8 @@ class LeftObjectDetector:
         # not depend on how scattered the mask is, as NumPy's masked writes' does.)
         clock = self._clock
         quiet = ~fg_long & free & ~clipped  # the scene is back to its background here, visibly
-        if not scene_change:
-            cv2.add(clock, dt, dst=clock, mask=_u8(fg_long & ~fg_short & free))  # type: ignore[call-overload]
+        if not scene_change:  # (the ignore: some opencv-python releases' stubs refuse a float scalar, others not)
+            cv2.add(clock, dt, dst=clock, mask=_u8(fg_long & ~fg_short & free))  # type: ignore[call-overload, unused-ignore]
             falling = np.minimum(clock, np.float32(self.static_s))
             falling -= np.float32(2 * dt)
             cv2.copyTo(np.maximum(falling, 0, out=falling), _u8(quiet), clock)

@@ -67,7 +67,9 @@ class CameraAnalyzer:
             raise ValueError(f"left_object_hz must be >= 1; got {self.left_object_hz}")
         r = self.camera.rules
         self._tracker = self.make_tracker(self.analysis_fps)
-        self._littering = LitteringRule(self.camera.id, LitteringParams(dwell_s=r.dwell_s, owner_gone_s=r.owner_gone_s))
+        self._littering = LitteringRule(
+            self.camera.id, LitteringParams(dwell_s=r.dwell_s, owner_gone_s=r.owner_gone_s, warn_after_s=r.warn_after_s)
+        )
         self._off_hours = OffHoursRule(self.camera.id, self.schedule)
         self._overflow = OverflowRule(self.camera.id, OverflowParams(threshold=r.overflow_occupancy, dwell_s=r.dwell_s))
         self._people_present = False

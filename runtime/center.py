@@ -25,7 +25,7 @@ from alerts.speakers import make_speaker
 from config import CameraConfig, CityConfig, load_city_config
 from detector.batching import BatchingDetector
 from detector.pipeline import CameraAnalyzer
-from detector.rules.events import Event
+from detector.rules.events import Event, EventState
 from detector.yolo import DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, default_model, software_versions
 from runtime.broker import Broker
 from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
@@ -160,8 +160,9 @@ class Center:
             self.engine.dispose()
 
     def _notify(self, event: Event) -> None:
+        """Tell the center's pages: an "alert" for a confirmed event, a "warning" for one said on the spot."""
         rt = self.cameras.get(event.camera_id)
-        self.broker.publish("alert", {
+        self.broker.publish("warning" if event.state is EventState.WARNING else "alert", {
             "event_id": event.event_id, "camera_id": event.camera_id, "kind": event.kind.value,
             "wall": event.wall.isoformat(), "bbox": list(event.bbox), "score": event.score,
             "community_id": rt.community.id if rt else "", "camera_name": rt.camera.name if rt else "",

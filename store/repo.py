@@ -44,7 +44,13 @@ def sync_config(s: Session, city: CityConfig) -> None:
 
 
 def record_event(s: Session, ev: Event, community_id: str = "") -> bool:
-    """Store an event's lifecycle step; True when the event is new. The same START twice is stored once."""
+    """Store an event's lifecycle step; True when the event is new. The same START twice is stored once.
+
+    A WARNING is refused: it is said on the spot, not a violation (its shout attempts are recorded
+    under its id, which the event confirmed later for the same garbage takes).
+    """
+    if ev.state is EventState.WARNING:
+        raise ValueError(f"{ev.event_id} is a warning, not an event to record")
     row = s.get(EventRow, ev.event_id)
     wall = ev.wall.astimezone(dt.UTC)
     if row is None:

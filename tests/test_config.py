@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, Schedule, load_city_config, redact_url
+from config import DEFAULT_MESSAGES, ConfigError, Schedule, load_city_config, redact_url
 from tests.conftest import binwatch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,3 +121,35 @@ def test_decoder_threads_reach_the_camera_source(tmp_path: Path) -> None:
         f.write_text(f.read_text().replace("decoder_threads: 4", f"decoder_threads: {wrong}"))
         with pytest.raises(ConfigError, match=r"cameras\[0\]\.decoder_threads"):
             load_city_config(f)
+
+
+def _city(tmp_path: Path, extra: str = "", rules: str = "") -> Path:
+    f = tmp_path / "city.yaml"
+    cam = f"{{id: cam1, source: a.mp4{', rules: ' + rules if rules else ''}}}"
+    f.write_text(f"{extra}communities:\n  - id: c1\n    points:\n      - id: p1\n        cameras: [{cam}]\n")
+    return f
+
+
+def test_messages_given_replace_their_default_and_keep_the_others(tmp_path: Path) -> None:
+    city = load_city_config(_city(tmp_path, 'alerts:\n  messages: {littering_warning: "请把垃圾捡起来"}\n'))
+    assert city.alerts.messages["littering_warning"] == "请把垃圾捡起来"
+    assert city.alerts.messages["littering"] == DEFAULT_MESSAGES["littering"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "rules", "error"),
+    [
+        ("alerts:\n  messages: {litering: hi}\n", "", r"alerts\.messages.*unknown message litering: expected one of"),
+        ("alerts:\n  messages: {overflow: ' '}\n", "", r"alerts\.messages.*empty message for overflow"),
+        ("alerts:\n  recordings: {warning: a.wav}\n", "", r"alerts\.recordings.*unknown message warning"),
+        ("", "{warn_after_s: 0.1}", r"cameras\[0\]\.rules\.warn_after_s.*greater than or equal to 0\.5"),
+    ],
+)
+def test_wrong_messages_and_warning_delays_are_named(tmp_path: Path, extra: str, rules: str, error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        load_city_config(_city(tmp_path, extra, rules))
+
+
+def test_warnings_can_be_turned_off_per_camera(tmp_path: Path) -> None:
+    (_, _, cam), *_ = load_city_config(_city(tmp_path, rules="{warn_after_s: null}")).cameras()
+    assert cam.rules.warn_after_s is None

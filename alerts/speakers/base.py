@@ -35,11 +35,12 @@ class Shout:
     wav: Path  # the message as 16-bit PCM WAV (TTS or a recording)
     attempt: int = 1
     repeat: int = 0  # 0 = the first shout of the event, n = the n-th escalation
+    warning: bool = False  # said on the spot, before the event is confirmed (the person is still there)
 
     def payload(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id, "camera_id": self.camera_id, "kind": self.kind, "text": self.text,
-            "attempt": self.attempt, "repeat": self.repeat,
+            "attempt": self.attempt, "repeat": self.repeat, "warning": self.warning,
         }  # fmt: skip
 
 

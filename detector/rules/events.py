@@ -16,6 +16,7 @@ class EventKind(StrEnum):
 
 
 class EventState(StrEnum):
+    WARNING = "warning"  # on-the-spot warning while the person is still there; not (yet) a violation
     START = "start"
     UPDATE = "update"
     END = "end"
@@ -27,7 +28,7 @@ class Event:
     camera_id: str
     kind: EventKind
     state: EventState
-    t_s: float  # stream seconds of this lifecycle step (START: confirmation)
+    t_s: float  # stream seconds of this lifecycle step (START: confirmation, WARNING: the warning)
     t_start_s: float  # when the garbage came to rest or was deposited
     wall: dt.datetime  # wall-clock time of this step
     bbox: Box

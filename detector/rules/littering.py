@@ -5,11 +5,17 @@ brought it (the person nearest to it when it appeared) has been out of its vicin
 `owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
 confirmation (picked up again) yields nothing. A new object overlapping an open event of the same
 zone is the same littering (deduplicated), not a second one.
+
+Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the
+object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view. A
+warning is not a violation: it is said once per object, and the event confirmed later for that
+object keeps the warning's id, so the shout and the record join up.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from detector.rules.events import Event, EventKind, EventState
@@ -18,6 +24,10 @@ from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, centre_
 MOVED_OVERLAP = 0.5  # below this overlap (of the smaller box) with where it came to rest, an object has moved
 LOST_GRACE_S = 3.0  # an object unseen this long is gone (occlusion by a passer-by is shorter)
 VICINITY_HEIGHTS = 1.2  # vicinity radius, in heights of the owner's box (~2 m for an adult)
+IN_HANDS_OVERLAP = 0.5  # an object lying this much inside a person's box may still be in their hands
+TWIN_IOU = 0.3  # two objects of one zone overlapping this much are one piece of garbage seen twice
+TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from when it got where it is
+CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,7 @@ class LitteringParams:
     dwell_s: float = 10.0
     owner_gone_s: float = 5.0
     update_every_s: float = 60.0  # an open event is re-announced (UPDATE) this often while it lasts
+    warn_after_s: float | None = 1.0  # warn on the spot after this much rest; None: never warn
 
 
 @dataclass
@@ -37,7 +48,10 @@ class _Candidate:
     owner: int | None
     owner_height: float
     owner_away_since: float | None = None
+    trail: deque[tuple[float, Box]] = field(default_factory=deque)  # (t, box) of the last TRAIL_S seconds
     event: Event | None = None
+    warned: bool = False  # a warning was said for it, or for its twin
+    warning_id: str | None = None  # the id of that warning; its event takes it
     last_announced: float = 0.0
 
 
@@ -53,6 +67,19 @@ def _moved(anchor: Box, now: Box) -> bool:
     two hardly overlap any more.
     """
     return not centre_inside(now, anchor) or overlap_of_smaller(anchor, now) < MOVED_OVERLAP
+
+
+def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
+    """Since when an object now at ``box`` has been there: the start of the latest run of sightings that
+    have not moved from it. (Its first sighting may catch it still falling, a box away from where it
+    settles; counted from that sighting's box, the settling would look like a move a moment later.)
+    """
+    since = t
+    for seen_t, seen in reversed(trail):
+        if _moved(box, seen):
+            break
+        since = seen_t
+    return since
 
 
 def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | None:
@@ -103,13 +130,17 @@ class LitteringRule:
                     owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
                 )
                 self._candidates[obj.object_id] = c
-            else:
-                if _moved(c.anchor, obj.xyxy):
-                    c.anchor, c.rest_since = obj.xyxy, tick.t_s
-                c.obj, c.last_seen = obj, tick.t_s
+            elif _moved(c.anchor, obj.xyxy):
+                c.anchor, c.rest_since = obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
+            c.obj, c.last_seen = obj, tick.t_s
+            c.trail.append((tick.t_s, obj.xyxy))
+            while c.trail[0][0] < tick.t_s - TRAIL_S:
+                c.trail.popleft()
             self._track_owner(c, people, tick.t_s)
             if c.event is None and self._confirmed(c, tick.t_s):
                 out.extend(self._confirm(c, tick))
+            elif c.event is None and not c.warned and self._warn_due(c, tick):
+                out.extend(self._warn(c, tick))
             elif (
                 c.event is not None
                 and c.event.object_id == obj.object_id
@@ -141,26 +172,55 @@ class LitteringRule:
             c.owner_away_since = t
 
     def _confirmed(self, c: _Candidate, t: float) -> bool:
-        if t - c.rest_since < self.params.dwell_s:
+        if t - c.rest_since + CLOCK_SLACK_S < self.params.dwell_s:
             return False
         if c.owner is None:
             return True
-        return c.owner_away_since is not None and t - c.owner_away_since >= self.params.owner_gone_s
+        return c.owner_away_since is not None and t - c.owner_away_since + CLOCK_SLACK_S >= self.params.owner_gone_s
 
-    def _confirm(self, c: _Candidate, tick: Tick) -> list[Event]:
+    def _warn_due(self, c: _Candidate, tick: Tick) -> bool:
+        """Rested long enough, someone is in view to hear it, and nobody's box still holds it."""
+        after = self.params.warn_after_s
+        return (
+            after is not None
+            and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
+            and bool(tick.people)
+            and all(overlap_of_smaller(c.obj.xyxy, p.xyxy) < IN_HANDS_OVERLAP for p in tick.people)
+        )
+
+    def _twins(self, c: _Candidate) -> list[_Candidate]:
+        """Other candidates of the same zone overlapping this one: the same garbage seen twice."""
+        return [
+            o
+            for o in self._candidates.values()
+            if o is not c
+            and (o.obj.place, o.obj.zone_index) == (c.obj.place, c.obj.zone_index)
+            and iou(o.obj.xyxy, c.obj.xyxy) > TWIN_IOU
+        ]
+
+    def _started(self, c: _Candidate, tick: Tick) -> Event:
         zone = f"{c.obj.place.value}[{c.obj.zone_index}]"
-        for other in self._candidates.values():  # dedupe: same zone, overlapping an open event
-            if (
-                other is not c
-                and other.event is not None
-                and other.event.zone == zone
-                and iou(other.obj.xyxy, c.obj.xyxy) > 0.3
-            ):
-                c.event = other.event
-                return []
         ev = Event.started(
             self.camera_id, EventKind.LITTERING, tick.t_s, tick.wall, c.rest_since, c.obj.xyxy, c.obj.score, zone,
             owner_track=c.owner, object_id=c.obj.object_id,
         )  # fmt: skip
+        return ev if c.warning_id is None else replace(ev, event_id=c.warning_id)
+
+    def _warn(self, c: _Candidate, tick: Tick) -> list[Event]:
+        c.warned = True
+        twins = self._twins(c)
+        if any(o.warned or o.event is not None for o in twins):  # said already, or an event already
+            c.warning_id = next((o.warning_id for o in twins if o.event is None and o.warning_id), None)
+            return []
+        ev = replace(self._started(c, tick), state=EventState.WARNING)
+        c.warning_id = ev.event_id
+        return [ev]
+
+    def _confirm(self, c: _Candidate, tick: Tick) -> list[Event]:
+        for other in self._twins(c):  # dedupe: the same zone, overlapping an open event
+            if other.event is not None:
+                c.event = other.event
+                return []
+        ev = self._started(c, tick)
         c.event, c.last_announced = ev, tick.t_s
         return [ev]

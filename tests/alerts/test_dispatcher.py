@@ -17,12 +17,12 @@ from alerts.dispatcher import CameraRoute, Dispatcher
 from alerts.evidence import EvidenceError, EvidenceRecord
 from alerts.speakers import make_speaker
 from alerts.speakers.audio import speak_to_wav
-from config import AlertPolicy, QuietWindow, SpeakerConfig
+from config import DEFAULT_MESSAGES, AlertPolicy, QuietWindow, SpeakerConfig
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
 from store.db import open_database, session_scope
 from store.tables import EventRow
-from tests.alerts.camera_server import CameraServer
+from tests.alerts.camera_server import CameraServer, WebhookServer
 
 T0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)  # 18:00 in Shanghai
 
@@ -128,7 +128,7 @@ def test_cooldown_and_quiet_hours_skip_the_shout_and_say_why(
     with session_scope(engine) as s:
         rows = [*repo.attempts_of(s, second.event_id), *repo.attempts_of(s, night.event_id)]
         why = {a.event_id: a.detail for a in rows if a.action == "shout"}
-    assert why[second.event_id].startswith("cooldown: this camera shouted about littering")
+    assert why[second.event_id].startswith("cooldown: this camera said littering")
     assert why[night.event_id] == "quiet hours 22:00-07:00"
     assert len(cameras[0].received) == 1 and cameras[1].received == []
 
@@ -168,3 +168,36 @@ def test_failed_evidence_is_retried_and_recorded(engine: Engine, recording: Path
     assert [x for x in _attempts(engine, ev.event_id) if x[0] == "evidence"] == [
         ("evidence", 1, "failed"), ("evidence", 2, "failed"), ("evidence", 3, "failed"),
     ]  # fmt: skip
+
+
+def test_a_warning_is_shouted_with_its_own_words_and_shown_but_not_recorded_as_an_event(
+    engine: Engine, recording: Path, tmp_path: Path
+) -> None:
+    hook = WebhookServer()
+    cfg = TypeAdapter(SpeakerConfig).validate_python({"type": "http_webhook", "url": hook.url, "timeout_s": 2.0})
+    told: list[tuple[str, EventState]] = []
+    d = Dispatcher(
+        engine, _policy(recording, recordings={}), {"cam-a": CameraRoute("cam-a", "c01", make_speaker(cfg))}, tmp_path,
+        notify=lambda e: told.append((e.event_id, e.state)),
+    )  # fmt: skip
+    start = _event("cam-a", 1)
+    warning = replace(start, state=EventState.WARNING, t_s=12.0)
+    d.handle(warning)
+    other = replace(_event("cam-a", 2), state=EventState.WARNING)
+    d.handle(other)  # the same camera warns again within the cooldown: skipped
+    _wait(lambda: len(hook.received) == 1)
+    d.handle(start)  # confirmed later: the event's own shout is not held back by the warning's cooldown
+    d.close()
+    hook.close()
+    said = [(r["json"]["text"], r["json"]["warning"]) for r in hook.received]
+    assert said == [(DEFAULT_MESSAGES["littering_warning"], True), (DEFAULT_MESSAGES["littering"], False)]
+    assert told == [(start.event_id, EventState.WARNING), (other.event_id, EventState.WARNING),
+                    (start.event_id, EventState.START)]  # fmt: skip
+    assert sorted(_attempts(engine, start.event_id)) == [
+        ("notify", 1, "ok"), ("notify", 1, "ok"), ("record", 1, "ok"), ("shout", 1, "ok"), ("shout", 1, "ok")
+    ]  # fmt: skip
+    assert sorted(_attempts(engine, other.event_id)) == [("notify", 1, "ok"), ("shout", 1, "skipped")]
+    with session_scope(engine) as s:
+        row = s.get(EventRow, start.event_id)
+        assert row is not None and (row.state, row.shouts) == ("start", 1)  # the warning's shout is not the event's
+        assert s.get(EventRow, other.event_id) is None  # a warning alone is no event

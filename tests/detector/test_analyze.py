@@ -81,3 +81,17 @@ def test_real_negative_clip_gives_no_event_with_the_coco_model(eval_data: Path, 
     assert (tmp_path / "events.jsonl").read_text() == ""
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["frames_decoded"] > 1300
+
+
+@pytest.mark.parametrize(("scenario", "seed"), [("littering", 8101), ("night_littering", 8102)])
+def test_the_littering_person_is_warned_while_still_in_view(render, tmp_path: Path, scenario: str, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """The on-the-spot warning comes after the drop and before its person has left the frame; the event
+    confirmed later keeps the warning's id."""
+    clip, truth = render(scenario, seed, width=960, height=540)
+    (event,), summary = analyze(clip, tmp_path, *configured(clip, truth))
+    (warning,) = [json.loads(line) for line in (tmp_path / "warnings.jsonl").read_text().splitlines()]
+    (littered,) = truth["events"]
+    exit_s = next(p["t_exit_s"] for p in truth["people"] if p["id"] == littered["actor"])
+    assert littered["t_drop_s"] < warning["t_s"] < exit_s, (warning, littered, exit_s)
+    assert warning["event_id"] == event["event_id"] and warning["kind"] == "littering"
+    assert summary["warnings"] == {"littering": 1}

@@ -1,6 +1,8 @@
 """End to end in Debian's Chromium: the wall shows a new alert within 3 s, an officer reviews and exports it.
 
-A real `binwatch run` serves one generated camera; Playwright drives /usr/bin/chromium. Screenshots
+A real `binwatch run` serves one generated camera whose speaker is a webhook served by the test (it
+must hear the on-the-spot warning before the event's own shout, and the wall must show the warning);
+Playwright drives /usr/bin/chromium. Screenshots
 of the wall, the event page and the review queue are kept under tests/artifacts/ (ignored by git).
 """
 
@@ -20,11 +22,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.alerts.camera_server import WebhookServer
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSWORDS = {"op": "operator-pass-123", "off": "officer-pass-123"}
 CITY = """
 city: 演示
+alerts: {cooldown_s: 0}
 communities:
 - id: c01
   name: 阳光花园
@@ -35,6 +40,7 @@ communities:
     - id: cam-e2e
       name: 东侧
       source: sim:littering?seed=42&duration=40&size=640x360&fps=10
+      speaker: {type: http_webhook, url: "HOOK"}
 """
 
 
@@ -45,14 +51,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def speaker() -> Iterator[WebhookServer]:
+    hook = WebhookServer()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, speaker: WebhookServer) -> Iterator[tuple[str, Path]]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (Debian package chromium; `make system-deps` installs it)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     root = tmp_path_factory.mktemp("e2e")
-    (root / "city.yaml").write_text(CITY, encoding="utf-8")
+    (root / "city.yaml").write_text(CITY.replace("HOOK", speaker.url), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_") and k != "BINWATCH_DB_URL"}
     for name, role in (("op", "operator"), ("off", "officer")):
         add = [sys.executable, "-m", "service", "user", "add", name, "--role", role, "--password-stdin"]
@@ -94,6 +107,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     assert not list((root / "data" / "evidence").glob(".*.partial")), "no half-written evidence after Ctrl-C"
 
 
+def _said(speaker: WebhookServer) -> list[tuple[str, bool]]:
+    """(event id, was it a warning) of every shout the speaker received, in order."""
+    return [(r["json"]["event_id"], r["json"]["warning"]) for r in speaker.received]
+
+
 def _login(page: object, url: str, name: str) -> None:
     page.goto(url + "/")  # type: ignore[attr-defined]
     page.wait_for_url("**/login?next=/")  # type: ignore[attr-defined]
@@ -103,7 +121,7 @@ def _login(page: object, url: str, name: str) -> None:
     page.wait_for_url(url + "/")  # type: ignore[attr-defined]
 
 
-def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path]) -> None:
+def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], speaker: WebhookServer) -> None:
     from playwright.sync_api import sync_playwright
 
     url, data = server
@@ -119,7 +137,8 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path]) -> N
             assert "/login" in page.url, "not logged in: sent to the login page"
             _login(page, url, "op")
             page.wait_for_selector(".tile img", timeout=30_000)
-            item = page.wait_for_selector("#alert-list li.fresh", timeout=120_000)
+            page.wait_for_selector(".tile .warn.on", timeout=120_000)  # the person is warned on the spot...
+            item = page.wait_for_selector("#alert-list li.fresh", timeout=120_000)  # ...the littering confirmed later
             seen_ms = page.evaluate("Date.now()")
             event_id = item.get_attribute("id").removeprefix("alert-")  # type: ignore[union-attr]
             with sqlite3.connect(data / "binwatch.db") as db:
@@ -128,6 +147,10 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path]) -> N
             latency_s = seen_ms / 1000 - confirmed.timestamp()
             assert latency_s <= 3.0, f"the alert reached the wall {latency_s:.1f} s after it was confirmed"
             page.screenshot(path=str(ARTIFACTS / "wall.png"))
+            deadline = time.monotonic() + 15  # the event's own shout is on its way (TTS, then the POST)
+            while (event_id, False) not in (said := _said(speaker)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert (event_id, True) in said and said.index((event_id, True)) < said.index((event_id, False)), said
             # an operator acknowledges, and may neither review nor export
             page.click(f"#alert-{event_id} button.ack")
             page.wait_for_selector(f"#alert-{event_id} button.ack[disabled]")

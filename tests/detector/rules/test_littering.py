@@ -143,3 +143,115 @@ def test_a_day_of_ticks_runs_fast() -> None:
                 assert e.t_s - e.t_start_s == 10.0
                 n += 1
     assert n == 24
+
+
+PERSON_BESIDE: Box = (545.0, 260.0, 605.0, 440.0)  # right beside the bag, not over it
+
+# name, scene, duration, params, WARNING times expected (warn after 1 s of rest by default)
+WARN_CASES: list[tuple[str, Scene, float, LitteringParams, list[float]]] = [
+    (
+        "set down at 1 s, owner beside it in view: warned after 1 s of rest",
+        (lambda t: person(PERSON_BESIDE) if t < 6 else (), lambda t: bag() if t >= 1 else ()),
+        30, LitteringParams(), [2.0],
+    ),
+    (
+        "owner bent over it until 3.4 s (their box holds it), then beside it: warned when let go",
+        (lambda t: person(PERSON_AT_BAG if t < 3.4 else PERSON_BESIDE), lambda t: bag() if t >= 1 else ()),
+        30, LitteringParams(), [3.4],
+    ),
+    (
+        "owner stays for a minute: warned once",
+        (lambda t: person(PERSON_BESIDE), lambda t: bag() if t >= 1 else ()),
+        60, LitteringParams(), [2.0],
+    ),
+    (
+        "somebody else in view (the owner's track was lost): still warned, the speaker is for whoever is there",
+        (lambda t: person(PERSON_FAR, tid=5), lambda t: bag() if t >= 1 else ()),
+        30, LitteringParams(), [2.0],
+    ),
+    ("nobody in view: nobody to warn", (lambda t: (), lambda t: bag() if t >= 1 else ()), 30, LitteringParams(), []),
+    (
+        "picked up again before 1 s of rest: nothing",
+        (lambda t: person(PERSON_BESIDE), lambda t: bag() if 1 <= t < 1.8 else ()),
+        30, LitteringParams(), [],
+    ),
+    (
+        "warn_after_s 3",
+        (lambda t: person(PERSON_BESIDE), lambda t: bag() if t >= 1 else ()),
+        30, LitteringParams(warn_after_s=3.0), [4.0],
+    ),
+    (
+        "warnings off",
+        (lambda t: person(PERSON_BESIDE), lambda t: bag() if t >= 1 else ()),
+        30, LitteringParams(warn_after_s=None), [],
+    ),
+    (
+        "in the bins zone: nothing",
+        (lambda t: person(PERSON_BESIDE), lambda t: bag(Place.BINS) if t >= 1 else ()),
+        30, LitteringParams(), [],
+    ),
+    (
+        "carried at walking pace (never at rest): nothing",
+        (lambda t: person(PERSON_FAR), lambda t: bag(box=(100 + 80 * t, 400, 140 + 80 * t, 440))),
+        30, LitteringParams(), [],
+    ),
+    (
+        "someone arrives after it was confirmed: no warning (it is an event already)",
+        (lambda t: person(PERSON_BESIDE, tid=3) if t >= 20 else (), lambda t: bag() if t >= 1 else ()),
+        40, LitteringParams(), [],
+    ),
+]  # fmt: skip
+
+
+def warnings(events: list[Event]) -> list[float]:
+    return [round(e.t_s, 1) for e in events if e.state is EventState.WARNING]
+
+
+@pytest.mark.parametrize(("name", "scene", "end", "params", "expected"), WARN_CASES, ids=[c[0] for c in WARN_CASES])
+def test_warning_table(name: str, scene: Scene, end: float, params: LitteringParams, expected: list[float]) -> None:
+    assert warnings(run(scene, end, params=params)) == expected
+
+
+def test_the_event_confirmed_after_a_warning_keeps_its_id() -> None:
+    scene: Scene = (lambda t: person(PERSON_BESIDE) if t < 3 else (), lambda t: bag() if t >= 1 else ())
+    events = run(scene, 30)
+    assert [(e.state, round(e.t_s, 1)) for e in events] == [(EventState.WARNING, 2.0), (EventState.START, 11.0)]
+    warning, start = events
+    assert warning.event_id == start.event_id and warning.t_start_s == start.t_start_s == 1.0
+
+
+def test_a_bag_moved_after_its_warning_is_one_warning_and_one_event_under_its_id() -> None:
+    scene: Scene = (
+        lambda t: person(PERSON_BESIDE) if t < 3 else (),
+        lambda t: bag(box=BAG if t < 4 else (530, 400, 570, 440)) if t >= 1 else (),
+    )
+    events = run(scene, 30)
+    assert [(e.state, round(e.t_s, 1)) for e in events] == [(EventState.WARNING, 2.0), (EventState.START, 14.0)]
+    assert events[0].event_id == events[1].event_id
+
+
+def test_one_bag_seen_twice_is_warned_once() -> None:
+    two = (GroundObject(1, BAG, 0.8, Place.NO_DUMP), GroundObject(2, (505, 405, 545, 445), 0.6, Place.NO_DUMP))
+    events = run((lambda t: person(PERSON_FAR) if t < 3 else (), lambda t: two if t >= 1 else ()), 30)
+    assert [(e.state, round(e.t_s, 1)) for e in events] == [(EventState.WARNING, 2.0), (EventState.START, 11.0)]
+    assert events[0].event_id == events[1].event_id
+
+
+def test_two_bags_apart_are_warned_each() -> None:
+    far_bag = (GroundObject(9, (100, 400, 140, 440), 0.8, Place.NO_DUMP),)
+    scene: Scene = (lambda t: person((300, 260, 360, 440)), lambda t: bag() + (far_bag if t >= 5 else ()))
+    assert warnings(run(scene, 30)) == [1.0, 6.0]
+
+
+def test_a_bag_first_seen_still_falling_rests_from_then_once_it_settles() -> None:
+    """Boxes of a real clip (littering seed 8101): caught mid-fall at 1.0 s, settled by 1.2 s, a few pixels'
+    drift at 1.6 s moves it off the first box. Rest counts from 1.0 s (every box since then lies where it
+    settled), not from the drift, so the warning comes while its owner is still in view."""
+    fall, settled = (74.0, 329.0, 156.0, 366.0), (103.0, 334.0, 206.0, 374.0)
+    drifted = (106.0, 335.0, 208.0, 375.0)
+    boxes = lambda t: bag(box=fall if t < 1.2 else settled if t < 1.6 else drifted) if t >= 1 else ()  # noqa: E731
+    owner = lambda t: person((2.0, 154.0, 138.0, 386.0)) if t < 2.2 else ()  # noqa: E731
+    events = run((owner, boxes), 30)
+    assert [(e.state, round(e.t_s, 1), e.t_start_s) for e in events] == [
+        (EventState.WARNING, 2.0, 1.0), (EventState.START, 11.0, 1.0)
+    ]  # fmt: skip
