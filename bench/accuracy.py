@@ -107,8 +107,11 @@ def main() -> None:
                     rest_lags.append(p["t_start_s"] - t["t_drop_s"])
             got = ", ".join(f"{p['kind']}@{p['t_s']:.1f}" for p in preds) or "-"
             want = ", ".join(f"{t['kind']}@{t['t_drop_s']:.1f}" for t in truths) or "-"
+            said = ", ".join(f"{w_['t_s']:.1f}" for w_ in warnings) or "-"
             print(
-                f"{scenario.value:16s} seed {seed} {truth['lighting']:5s} truth [{want}] predicted [{got}]", flush=True
+                f"{scenario.value:16s} seed {seed} {truth['lighting']:5s} truth [{want}] predicted [{got}] "
+                f"warned at [{said}]",
+                flush=True,
             )
     total = add(per_clip)
     print()

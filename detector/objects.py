@@ -4,21 +4,51 @@ Sources are fused in order of trust: the model's garbage boxes first, then the l
 detector's candidates. Where a candidate overlaps a model box it is the same thing seen twice and
 the model's box stands, so an object's box does not flip between sources from frame to frame (a
 flip would look like the object moving and restart its rest).
+
+A source may say since when a box has been at rest (the left-object detector reports an object
+only after it has stood still for seconds): an object keeps the earliest such time while it stays
+where it was, so the rules can count its rest from when it really landed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from detector.tracks import Box, iou, overlap_of_smaller
+from detector.tracks import Box, iou, moved, overlap_of_smaller
 
 MATCH_IOU = 0.3
 DUPLICATE_OVERLAP = 0.5  # a box lying this much inside one already taken this frame is a part of that thing
 GRACE_S = 2.0  # an object unseen this long is forgotten (the rules keep their own, longer grace)
+
+
+@dataclass(frozen=True)
+class GarbageBoxes:
+    """One source's garbage boxes this frame: xyxy (N x 4, source pixels), scores (N), and since when
+    each has been at rest (N stream seconds; NaN: the source does not know). No rest times: all NaN."""
+
+    xyxy: NDArray[np.float32]
+    scores: NDArray[np.float32]
+    rest_s: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.scores)
+        if self.xyxy.shape != (n, 4) or (self.rest_s is not None and self.rest_s.shape != (n,)):
+            rest = None if self.rest_s is None else self.rest_s.shape
+            raise ValueError(f"garbage boxes need xyxy (N, 4), scores (N) and rest_s (N); got {self.xyxy.shape}, "
+                             f"({n},), {rest}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrackedObject:
+    object_id: int
+    xyxy: Box
+    score: float
+    at_rest_since: float | None  # the earliest rest time a source gave while it stayed put; None: unknown
 
 
 @dataclass
@@ -27,6 +57,8 @@ class _Object:
     xyxy: Box
     score: float
     last_seen: float
+    at_rest_since: float | None = None
+    rest_box: Box | None = None  # where it was when that rest time was given
 
 
 @dataclass
@@ -36,23 +68,22 @@ class GroundObjectTracker:
     _objects: list[_Object] = field(default_factory=list)
     _next_id: int = 1
 
-    def update(
-        self, sources: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]], t_s: float
-    ) -> list[tuple[int, Box, float]]:
-        """Objects seen this frame as (object_id, box, score).
+    def update(self, sources: Sequence[GarbageBoxes], t_s: float) -> list[TrackedObject]:
+        """Objects seen this frame.
 
-        ``sources`` are (boxes N x 4, scores N) in order of trust; within one source the higher score
-        goes first. A box overlapping one already taken this frame is a duplicate and is dropped.
+        ``sources`` in order of trust; within one source the higher score goes first. A box
+        overlapping one already taken this frame is a duplicate and is dropped.
         """
-        ranked: list[tuple[Box, float]] = []
-        for boxes, scores in sources:
-            for i in np.argsort(-scores, kind="stable"):
-                b = boxes[i]
-                ranked.append(((float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(scores[i])))
-        seen: list[tuple[int, Box, float]] = []
+        ranked: list[tuple[Box, float, float]] = []
+        for src in sources:
+            for i in np.argsort(-src.scores, kind="stable"):
+                b = src.xyxy[i]
+                rest = math.nan if src.rest_s is None else float(src.rest_s[i])
+                ranked.append(((float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(src.scores[i]), rest))
+        seen: list[TrackedObject] = []
         taken: set[int] = set()
-        for box, sc in ranked:
-            if any(iou(box, b) > MATCH_IOU or overlap_of_smaller(box, b) > DUPLICATE_OVERLAP for _, b, _ in seen):
+        for box, sc, rest in ranked:
+            if any(iou(box, o.xyxy) > MATCH_IOU or overlap_of_smaller(box, o.xyxy) > DUPLICATE_OVERLAP for o in seen):
                 continue  # the same thing seen twice (model box and background candidate, or a part of it)
             best, best_iou = None, MATCH_IOU
             for obj in self._objects:
@@ -66,7 +97,11 @@ class GroundObjectTracker:
                 self._next_id += 1
                 self._objects.append(best)
             best.xyxy, best.score, best.last_seen = box, float(sc), t_s
+            if best.rest_box is not None and moved(best.rest_box, box):
+                best.at_rest_since = best.rest_box = None  # it moved: what a source said of its rest is void
+            if not math.isnan(rest) and (best.at_rest_since is None or rest < best.at_rest_since):
+                best.at_rest_since, best.rest_box = min(rest, t_s), box
             taken.add(best.object_id)
-            seen.append((best.object_id, box, best.score))
+            seen.append(TrackedObject(best.object_id, box, best.score, best.at_rest_since))
         self._objects = [o for o in self._objects if t_s - o.last_seen < GRACE_S]
         return seen

@@ -20,7 +20,7 @@ from config import CameraConfig, Schedule
 from detector.detections import Detections, Role
 from detector.leftobject import LeftObjectDetector
 from detector.motion import MotionGate
-from detector.objects import GroundObjectTracker
+from detector.objects import GarbageBoxes, GroundObjectTracker
 from detector.rules.events import Event
 from detector.rules.littering import LitteringParams, LitteringRule
 from detector.rules.off_hours import OffHoursRule
@@ -40,7 +40,7 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
-_NO_BOXES = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # xyxy, scores (never written to)
+_NO_BOXES = GarbageBoxes(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
 
 
 @dataclass
@@ -59,7 +59,7 @@ class CameraAnalyzer:
     _objects: GroundObjectTracker = field(default_factory=GroundObjectTracker)
     _left: LeftObjectDetector | None = None
     _last: Detections = field(default_factory=Detections.empty)
-    _left_candidates: tuple[NDArray[np.float32], NDArray[np.float32]] = field(default_factory=lambda: _NO_BOXES)
+    _left_candidates: GarbageBoxes = _NO_BOXES
     _left_slot: int | None = None
 
     def __post_init__(self) -> None:
@@ -122,22 +122,23 @@ class CameraAnalyzer:
             place, zi = zones.place_of(b)
             people.append(PersonTrack(tid, b, score, place, zi, carried_by.get(tid)))
 
-        sources = [(garbage.xyxy[resting], garbage.confidence[resting])]
+        sources = [GarbageBoxes(garbage.xyxy[resting], garbage.confidence[resting])]
         if self._left is not None:
             slot = math.floor(t_s * self.left_object_hz + 1e-6)
             if slot != self._left_slot:
                 self._left_slot = slot
                 self.frames_left_object += 1
                 cands = self._left.update(picture, t_s, people_det.xyxy)
-                self._left_candidates = (
+                self._left_candidates = GarbageBoxes(  # each at rest since it began to stand still
                     np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4),
                     np.asarray([c.score for c in cands], np.float32),
+                    np.asarray([c.first_static_s - self._left.static_s for c in cands], np.float64),
                 )
             sources.append(self._left_candidates)
         objects = []
-        for oid, box, score in self._objects.update(sources, t_s):
-            place, zi = zones.place_of(box)
-            objects.append(GroundObject(oid, box, score, place, zi))
+        for o in self._objects.update(sources, t_s):
+            place, zi = zones.place_of(o.xyxy)
+            objects.append(GroundObject(o.object_id, o.xyxy, o.score, place, zi, o.at_rest_since))
 
         bins: list[Box] = [
             (float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in detections.of_role(Role.BIN).xyxy

@@ -36,6 +36,19 @@ def centre_inside(a: Box, b: Box) -> bool:
     return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
 
 
+MOVED_OVERLAP = 0.5  # below this overlap (of the smaller box) with where it came to rest, an object has moved
+
+
+def moved(anchor: Box, now: Box) -> bool:
+    """Whether an object now at ``now`` has left where it came to rest (``anchor``).
+
+    Its box is allowed to change shape (a left-object candidate grows as more of it stays still, a
+    passer-by hides part of it): it has moved only when its centre has left the resting box, or the
+    two hardly overlap any more.
+    """
+    return not centre_inside(now, anchor) or overlap_of_smaller(anchor, now) < MOVED_OVERLAP
+
+
 class Place(StrEnum):
     """Which zone an object's foot point lies in."""
 
@@ -64,6 +77,7 @@ class GroundObject:
     score: float
     place: Place
     zone_index: int = 0  # which polygon of that place
+    at_rest_since: float | None = None  # stream time a source says it came to rest, if it reported it late
 
 
 @dataclass(frozen=True)

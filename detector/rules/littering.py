@@ -19,13 +19,16 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 
 from detector.rules.events import Event, EventKind, EventState
-from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, centre_inside, foot, iou, overlap_of_smaller
+from detector.tracks import Box, GroundObject, PersonTrack, Place, Tick, foot, iou, moved, overlap_of_smaller
 
-MOVED_OVERLAP = 0.5  # below this overlap (of the smaller box) with where it came to rest, an object has moved
 LOST_GRACE_S = 3.0  # an object unseen this long is gone (occlusion by a passer-by is shorter)
 VICINITY_HEIGHTS = 1.2  # vicinity radius, in heights of the owner's box (~2 m for an adult)
 IN_HANDS_OVERLAP = 0.5  # an object lying this much inside a person's box may still be in their hands
 TWIN_IOU = 0.3  # two objects of one zone overlapping this much are one piece of garbage seen twice
+LATE_REPORT_MAX_S = 6.0  # a source's own rest time is believed this far back at most (left objects: ~3-4 s)
+OWNER_WINDOW_S = 1.0  # a late-reported object's owner: the nearest person within this of when it came to rest
+PEOPLE_LOG_S = LATE_REPORT_MAX_S + OWNER_WINDOW_S  # past ticks' people kept for that
+WARN_MIN_SIGHTINGS = 3  # a warning needs the object seen this many times (one reported late rests long at once)
 TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from when it got where it is
 CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
 
@@ -49,6 +52,7 @@ class _Candidate:
     owner_height: float
     owner_away_since: float | None = None
     trail: deque[tuple[float, Box]] = field(default_factory=deque)  # (t, box) of the last TRAIL_S seconds
+    sightings: int = 0
     event: Event | None = None
     warned: bool = False  # a warning was said for it, or for its twin
     warning_id: str | None = None  # the id of that warning; its event takes it
@@ -59,16 +63,6 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(a[0] - b[0], a[1] - b[1])
 
 
-def _moved(anchor: Box, now: Box) -> bool:
-    """Whether an object now at ``now`` has left where it came to rest.
-
-    Its box is allowed to change shape (a left-object candidate grows as more of it stays still, a
-    passer-by hides part of it): it has moved only when its centre has left the resting box, or the
-    two hardly overlap any more.
-    """
-    return not centre_inside(now, anchor) or overlap_of_smaller(anchor, now) < MOVED_OVERLAP
-
-
 def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
     """Since when an object now at ``box`` has been there: the start of the latest run of sightings that
     have not moved from it. (Its first sighting may catch it still falling, a box away from where it
@@ -76,7 +70,7 @@ def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
     """
     since = t
     for seen_t, seen in reversed(trail):
-        if _moved(box, seen):
+        if moved(box, seen):
             break
         since = seen_t
     return since
@@ -98,6 +92,7 @@ class LitteringRule:
     camera_id: str
     params: LitteringParams = field(default_factory=LitteringParams)
     _candidates: dict[int, _Candidate] = field(default_factory=dict)
+    _people_log: deque[tuple[float, tuple[PersonTrack, ...]]] = field(default_factory=deque)
 
     @property
     def pending(self) -> bool:
@@ -113,26 +108,19 @@ class LitteringRule:
         out: list[Event] = []
         people = {p.track_id: p for p in tick.people}
         seen: set[int] = set()
+        self._people_log.append((tick.t_s, tick.people))
+        while self._people_log[0][0] < tick.t_s - PEOPLE_LOG_S:
+            self._people_log.popleft()
         for obj in tick.objects:
             if obj.place is not Place.NO_DUMP:
                 continue
             seen.add(obj.object_id)
             c = self._candidates.get(obj.object_id)
             if c is None:
-                owner = _nearest_person(obj.xyxy, tick.people)
-                c = _Candidate(
-                    obj=obj,
-                    anchor=obj.xyxy,
-                    first_seen=tick.t_s,
-                    rest_since=tick.t_s,
-                    last_seen=tick.t_s,
-                    owner=owner.track_id if owner else None,
-                    owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
-                )
-                self._candidates[obj.object_id] = c
-            elif _moved(c.anchor, obj.xyxy):
+                c = self._candidates[obj.object_id] = self._new_candidate(obj, tick.t_s)
+            elif moved(c.anchor, obj.xyxy):
                 c.anchor, c.rest_since = obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
-            c.obj, c.last_seen = obj, tick.t_s
+            c.obj, c.last_seen, c.sightings = obj, tick.t_s, c.sightings + 1
             c.trail.append((tick.t_s, obj.xyxy))
             while c.trail[0][0] < tick.t_s - TRAIL_S:
                 c.trail.popleft()
@@ -161,6 +149,23 @@ class LitteringRule:
                     out.append(replace(c.event, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
 
+    def _new_candidate(self, obj: GroundObject, t: float) -> _Candidate:
+        """A new object: at rest since now, or since when its source says (the left-object detector reports
+        one seconds after it landed); its owner is the person nearest to it then, and whether they have
+        gone since is replayed from the people seen in between."""
+        since = t if obj.at_rest_since is None else min(t, max(obj.at_rest_since, t - LATE_REPORT_MAX_S))
+        window = OWNER_WINDOW_S if since < t else 0.0
+        near_then = sorted((abs(lt - since), lt, ppl) for lt, ppl in self._people_log if abs(lt - since) <= window)
+        owner = next((o for _, _, ppl in near_then if (o := _nearest_person(obj.xyxy, ppl)) is not None), None)
+        c = _Candidate(
+            obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t,
+            owner=owner.track_id if owner else None, owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
+        )  # fmt: skip
+        for lt, ppl in self._people_log:
+            if since <= lt < t:
+                self._track_owner(c, {p.track_id: p for p in ppl}, lt)
+        return c
+
     def _track_owner(self, c: _Candidate, people: dict[int, PersonTrack], t: float) -> None:
         if c.owner is None:
             return
@@ -179,11 +184,13 @@ class LitteringRule:
         return c.owner_away_since is not None and t - c.owner_away_since + CLOCK_SLACK_S >= self.params.owner_gone_s
 
     def _warn_due(self, c: _Candidate, tick: Tick) -> bool:
-        """Rested long enough, someone is in view to hear it, and nobody's box still holds it."""
+        """Rested long enough, seen more than in passing, someone is in view to hear it, and nobody's box
+        still holds it."""
         after = self.params.warn_after_s
         return (
             after is not None
             and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
+            and c.sightings >= WARN_MIN_SIGHTINGS
             and bool(tick.people)
             and all(overlap_of_smaller(c.obj.xyxy, p.xyxy) < IN_HANDS_OVERLAP for p in tick.people)
         )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from detector.objects import GroundObjectTracker
+from detector.objects import GarbageBoxes, GroundObjectTracker
 
 MODEL_BOX = (761.0, 308.0, 796.0, 358.0)
 PART = (771.0, 312.0, 789.0, 342.0)  # a left-object candidate covering part of the same bag
@@ -18,28 +19,54 @@ def scores(*s: float) -> np.ndarray:
     return np.asarray(s, np.float32)
 
 
+def src(xyxy: np.ndarray, sc: np.ndarray, rest: list[float] | None = None) -> GarbageBoxes:
+    return GarbageBoxes(xyxy, sc, None if rest is None else np.asarray(rest, np.float64))
+
+
+NONE = src(boxes(), scores())
+
+
 def test_the_model_box_stands_when_a_candidate_sees_the_same_bag_with_a_higher_score() -> None:
     tracker = GroundObjectTracker()
     out = []
     for i in range(10):
-        cand = (boxes(PART), scores(0.95)) if i % 2 else (boxes(), scores())
-        out.append(tracker.update([(boxes(MODEL_BOX), scores(0.6)), cand], i * 0.2))
+        cand = src(boxes(PART), scores(0.95)) if i % 2 else NONE
+        out.append(tracker.update([src(boxes(MODEL_BOX), scores(0.6)), cand], i * 0.2))
     assert {len(o) for o in out} == {1}
-    assert {o[0][0] for o in out} == {1}  # one id throughout
-    assert {o[0][1] for o in out} == {MODEL_BOX}  # and the model's box, never the part
+    assert {o[0].object_id for o in out} == {1}  # one id throughout
+    assert {o[0].xyxy for o in out} == {MODEL_BOX}  # and the model's box, never the part
 
 
 def test_a_candidate_alone_keeps_its_object_when_the_model_misses_a_frame() -> None:
     tracker = GroundObjectTracker()
-    first = tracker.update([(boxes(MODEL_BOX), scores(0.6)), (boxes(), scores())], 0.0)
-    second = tracker.update([(boxes(), scores()), (boxes((760, 306, 797, 359)), scores(0.9))], 0.2)
-    assert first[0][0] == second[0][0]
+    first = tracker.update([src(boxes(MODEL_BOX), scores(0.6)), NONE], 0.0)
+    second = tracker.update([NONE, src(boxes((760, 306, 797, 359)), scores(0.9))], 0.2)
+    assert first[0].object_id == second[0].object_id
 
 
 def test_separate_things_stay_separate_and_forgotten_after_grace() -> None:
     tracker = GroundObjectTracker()
-    two = tracker.update([(boxes(MODEL_BOX, (100, 100, 140, 140)), scores(0.6, 0.7)), (boxes(), scores())], 0.0)
-    assert sorted(o[0] for o in two) == [1, 2]
-    tracker.update([(boxes(), scores())], 5.0)
-    again = tracker.update([(boxes(MODEL_BOX), scores(0.6))], 5.2)
-    assert again[0][0] == 3
+    two = tracker.update([src(boxes(MODEL_BOX, (100, 100, 140, 140)), scores(0.6, 0.7)), NONE], 0.0)
+    assert sorted(o.object_id for o in two) == [1, 2]
+    tracker.update([NONE], 5.0)
+    again = tracker.update([src(boxes(MODEL_BOX), scores(0.6))], 5.2)
+    assert again[0].object_id == 3
+
+
+def test_a_rest_time_given_by_a_source_is_kept_while_the_object_stays_and_forgotten_when_it_moves() -> None:
+    """The left-object detector reports a bag seconds after it landed, with the time it landed: the
+    object keeps that time when the model's box takes over, the earliest of several, until it moves."""
+    tracker = GroundObjectTracker()
+    seen = [
+        tracker.update([NONE, src(boxes(PART), scores(0.9), [6.4])], 10.0),  # reported at 10 s: at rest since 6.4
+        tracker.update([src(boxes(MODEL_BOX), scores(0.6)), NONE], 10.2),  # the model's box: no time of its own
+        tracker.update([NONE, src(boxes(MODEL_BOX), scores(0.9), [7.0])], 10.4),  # a later time changes nothing
+        tracker.update([src(boxes((766.0, 308.0, 801.0, 358.0)), scores(0.6)), NONE], 10.6),  # pushed 5 px
+        tracker.update([src(boxes((781.0, 308.0, 816.0, 358.0)), scores(0.6)), NONE], 10.8),  # pushed 20 px: moved
+    ]
+    assert [(o.object_id, o.at_rest_since) for (o,) in seen] == [(1, 6.4), (1, 6.4), (1, 6.4), (1, 6.4), (1, None)]
+
+
+def test_garbage_boxes_refuse_columns_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match=r"xyxy \(N, 4\), scores \(N\) and rest_s \(N\); got \(1, 4\), \(2,\)"):
+        GarbageBoxes(boxes(MODEL_BOX), scores(0.5, 0.6))

@@ -255,3 +255,55 @@ def test_a_bag_first_seen_still_falling_rests_from_then_once_it_settles() -> Non
     assert [(e.state, round(e.t_s, 1), e.t_start_s) for e in events] == [
         (EventState.WARNING, 2.0, 1.0), (EventState.START, 11.0, 1.0)
     ]  # fmt: skip
+
+
+def late(
+    landed: float, reported: float, rest_given: float | None = None
+) -> Callable[[float], tuple[GroundObject, ...]]:
+    """A bag that lands at ``landed`` and is reported from ``reported`` on, saying it rests since ``rest_given``
+    (default: since it landed), as the left-object detector reports one."""
+    given = landed if rest_given is None else rest_given
+    return lambda t: (GroundObject(7, BAG, 0.8, Place.NO_DUMP, 0, given),) if t >= reported else ()
+
+
+# name, people, objects, (WARNING/START, time, t_start_s) expected
+LATE_CASES: list[tuple[str, Callable[[float], tuple[PersonTrack, ...]], Callable[[float], tuple[GroundObject, ...]],
+                       list[tuple[EventState, float, float]]]] = [
+    (
+        "reported 3.6 s after it landed, owner beside it then, gone at 3 s: dwell from the landing",
+        lambda t: person(PERSON_BESIDE) if t < 3 else (), late(1.0, 4.6),
+        [(EventState.START, 11.0, 1.0)],
+    ),
+    (
+        "owner bent over it at the landing, walked off at 2.4 s but still in view: warned at its 3rd sighting",
+        lambda t: person(PERSON_AT_BAG if t < 2.4 else PERSON_FAR), late(1.0, 4.6),
+        [(EventState.WARNING, 5.0, 1.0), (EventState.START, 11.0, 1.0)],
+    ),
+    (
+        "owner still beside it when reported: owner_gone binds, counted from when they went",
+        lambda t: person(PERSON_BESIDE) if t < 8 else (), late(1.0, 4.6),
+        [(EventState.WARNING, 5.0, 1.0), (EventState.START, 13.0, 1.0)],
+    ),
+    (
+        "a sliver reported late in one frame only (the left-object detector flickers): no warning",
+        lambda t: person(PERSON_FAR), lambda t: late(1.0, 4.6)(t) if t < 4.8 else (),
+        [],
+    ),
+    (
+        "a rest time 30 s back is believed 6 s back at most",
+        lambda t: (), late(1.0, 31.0),
+        [(EventState.START, 35.0, 25.0)],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "people", "objects", "expected"), LATE_CASES, ids=[c[0] for c in LATE_CASES])
+def test_late_reported_objects(
+    name: str,
+    people: Callable[[float], tuple[PersonTrack, ...]],
+    objects: Callable[[float], tuple[GroundObject, ...]],
+    expected: list[tuple[EventState, float, float]],
+) -> None:
+    events = run((people, objects), 40)
+    assert [(e.state, round(e.t_s, 1), e.t_start_s) for e in events] == expected
+    assert all(e.owner_track == (1 if people(1.0) else None) for e in events)
