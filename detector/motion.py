@@ -1,4 +1,4 @@
-"""Motion gating: skip the model on frames where nothing moved and nothing is pending."""
+"""Motion gating: skip the model on frames where nothing moved (and nobody is in view: `CameraAnalyzer`)."""
 
 from __future__ import annotations
 

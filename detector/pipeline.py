@@ -81,10 +81,14 @@ class CameraAnalyzer:
         return self._littering.pending_since
 
     def needs_detection(self, picture: Picture) -> bool:
-        """Motion gating: the model is skipped when nothing moved and nothing is pending. ``picture``: the
-        frame (`streams.decode.Frame.picture`: its luma plane when the decoder gave one, else BGR)."""
+        """Motion gating: the model is skipped when nothing moved and nobody is in view. ``picture``: the
+        frame (`streams.decode.Frame.picture`: its luma plane when the decoder gave one, else BGR).
+
+        Garbage waiting for confirmation does not keep the model busy: in a still scene with nobody in
+        view, the model's last boxes stand for the frame (what lies still is where it was), and the
+        rules' clocks run on every frame anyway."""
         moved = self._gate.moved(picture)
-        return moved or self._people_present or self._littering.pending
+        return moved or self._people_present
 
     def process(self, picture: Picture, t_s: float, wall: dt.datetime, detections: Detections | None) -> list[Event]:
         """Advance this camera by one analysed frame (``picture`` as for :meth:`needs_detection`);

@@ -95,11 +95,6 @@ class LitteringRule:
     _people_log: deque[tuple[float, tuple[PersonTrack, ...]]] = field(default_factory=deque)
 
     @property
-    def pending(self) -> bool:
-        """Whether anything is waiting for confirmation (the pipeline keeps analysing while so)."""
-        return any(c.event is None for c in self._candidates.values())
-
-    @property
     def pending_since(self) -> float | None:
         """Stream time the oldest unconfirmed candidate was first seen (evidence pre-roll starts before it)."""
         return min((c.first_seen for c in self._candidates.values() if c.event is None), default=None)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from config import CameraConfig
-from detector.detections import Detections
+from detector.detections import Detections, Role
 from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
 from tests.detector.test_leftobject import Scene
 
@@ -42,3 +42,20 @@ def test_left_objects_stand_between_looks() -> None:
         held.append(bool(analyzer.history[-1].objects))
     found = held.index(True)
     assert found < len(held) - 10 and all(held[found:]), held
+
+
+def test_garbage_waiting_in_a_still_scene_with_nobody_in_view_does_not_keep_the_model_busy() -> None:
+    """The owner walks off; the bag waits 10 s for confirmation. While the frame is still and nobody is in
+    view the model is skipped, its last boxes stand in, and the littering is confirmed all the same."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, use_left_objects=False)
+    frame = np.full((180, 320, 3), 90, np.uint8)
+    bag = Detections(np.asarray([[150, 140, 170, 160]], np.float32), np.asarray([0.8], np.float32),
+                     np.asarray([Role.GARBAGE], np.int64))  # fmt: skip
+    asked, events = [], []
+    for i in range(75):
+        t = i / 5.0
+        need = analyzer.needs_detection(frame)
+        asked.append(need)
+        events += analyzer.process(frame, t, START, bag if need else None)
+    assert asked == [True] + [False] * 74  # the first frame only: nothing moved after it, nobody came
+    assert [(e.state.value, e.t_s) for e in events] == [("start", 10.0)]
