@@ -6,8 +6,8 @@ blocks a camera's stream. Every attempt (time, backend, outcome, error) is writt
 Shouts obey a cooldown per camera x message and the community's quiet hours; a littering or overflow
 event that is still open after `escalate_after_s` is shouted at again (at most `escalate_max`
 times) and its priority raised. A WARNING (said on the spot, before any violation is confirmed) is
-shouted with its own message and shown to the center, but not recorded as an event; its attempts
-are recorded under its id, which the event confirmed later for the same garbage takes.
+shouted with its own message, shown to the center and recorded as a warning, not as an event; its
+attempts are recorded under its id, which the event confirmed later for the same garbage takes.
 """
 
 from __future__ import annotations
@@ -103,8 +103,7 @@ class Dispatcher:
     def handle(self, event: Event) -> None:
         """Take one lifecycle step of an event (record, shout, notify, escalate); returns at once."""
         route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
-        if event.state is not EventState.WARNING:
-            self._lane(Action.RECORD).put(lambda: self._record(event, route))
+        self._lane(Action.RECORD).put(lambda: self._record(event, route))
         if event.state is EventState.END:
             with self._lock:
                 self._open.pop(event.event_id, None)
@@ -176,6 +175,8 @@ class Dispatcher:
     def _record(self, event: Event, route: CameraRoute) -> None:
         def write() -> str:
             with session_scope(self.engine) as s:
+                if event.state is EventState.WARNING:
+                    return "warning stored" if repo.record_warning(s, event, route.community_id) else "warning known"
                 new = repo.record_event(s, event, route.community_id)
             return "stored" if new else "updated"
 

@@ -20,7 +20,7 @@ from api.deps import SESSION_COOKIE, Admin, CenterDep, Officer, Operator, Sessio
 from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
-from store.tables import EventRow
+from store.tables import EventRow, WarningRow
 
 router = APIRouter(prefix="/api")
 
@@ -142,6 +142,33 @@ def events(
     return {"total": total, "limit": limit, "offset": offset, "items": [_event_json(r) for r in rows]}
 
 
+@router.get("/warnings", tags=["events"])
+def warnings(
+    s: SessionDep, user: Operator, camera: str | None = None, since: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:  # fmt: skip
+    """On-the-spot warnings, latest first: what was said, whether the speaker played it, and whether the
+    garbage became a littering event (same id) or was picked up."""
+    if since is not None and since.tzinfo is None:
+        raise HTTPException(422, "since needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
+    rows = repo.list_warnings(s, camera, since, limit)
+    ids = [w.event_id for w in rows]
+    shouts = repo.shout_outcomes(s, ids)
+    events = repo.recorded_events(s, ids)
+    return {"items": [{
+        "event_id": w.event_id, "camera_id": w.camera_id, "community_id": w.community_id, "kind": w.kind,
+        "wall": w.wall.isoformat(), "t_s": w.t_s, "bbox": w.bbox, "score": w.score, "zone": w.zone,
+        "shout": _shout_outcome(shouts.get(w.event_id, [])), "became_event": w.event_id in events,
+    } for w in rows]}  # fmt: skip
+
+
+def _shout_outcome(outcomes: list[str]) -> str | None:
+    """ok when any attempt played it, else the last attempt's outcome (failed / skipped); None: no speaker."""
+    if "ok" in outcomes:
+        return "ok"
+    return outcomes[-1] if outcomes else None
+
+
 @router.get("/events/{event_id}", tags=["events"])
 def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
     row = s.get(EventRow, event_id)
@@ -153,8 +180,10 @@ def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator
     if manifest is not None:
         center.evidence.ledger.append(event_id, LedgerAction.VIEWED, user.username, {"via": user.via})
     repo.audit(s, user.username, "view", f"event:{event_id}")
+    warned = s.get(WarningRow, event_id)
     return {
         "event": _event_json(row),
+        "warned_at": warned.wall.isoformat() if warned is not None else None,  # said on the spot before this
         "manifest": manifest,
         "files": [n for n in (*FILES, MANIFEST) if (d / n).is_file()],
         "attempts": [

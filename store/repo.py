@@ -25,6 +25,7 @@ from store.tables import (
     Point,
     Review,
     User,
+    WarningRow,
     utcnow,
 )
 
@@ -69,6 +70,33 @@ def record_event(s: Session, ev: Event, community_id: str = "") -> bool:
     return False
 
 
+def record_warning(s: Session, ev: Event, community_id: str = "") -> bool:
+    """Store an on-the-spot warning; True when it is new (the same warning twice is stored once)."""
+    if ev.state is not EventState.WARNING:
+        raise ValueError(f"{ev.event_id} is a {ev.state.value} step, not a warning")
+    if s.get(WarningRow, ev.event_id) is not None:
+        return False
+    s.add(WarningRow(
+        event_id=ev.event_id, camera_id=ev.camera_id, community_id=community_id, kind=ev.kind.value, t_s=ev.t_s,
+        t_start_s=ev.t_start_s, wall=ev.wall.astimezone(dt.UTC), bbox=[float(v) for v in ev.bbox], score=ev.score,
+        zone=ev.zone,
+    ))  # fmt: skip
+    s.flush()
+    return True
+
+
+def list_warnings(
+    s: Session, camera_id: str | None = None, since: dt.datetime | None = None, limit: int = 50
+) -> Sequence[WarningRow]:
+    """The latest warnings first."""
+    q = select(WarningRow)
+    if camera_id is not None:
+        q = q.where(WarningRow.camera_id == camera_id)
+    if since is not None:
+        q = q.where(WarningRow.wall >= since.astimezone(dt.UTC))
+    return s.scalars(q.order_by(WarningRow.wall.desc(), WarningRow.event_id).limit(limit)).all()
+
+
 def record_evidence(s: Session, event_id: str, files: dict[str, tuple[int, str, str]]) -> None:
     """(size, sha256, sm3) per file name; idempotent."""
     for name, (size, sha, sm3) in files.items():
@@ -91,6 +119,22 @@ def record_attempt(
 
 def attempts_of(s: Session, event_id: str) -> Sequence[ActionAttempt]:
     return s.scalars(select(ActionAttempt).where(ActionAttempt.event_id == event_id).order_by(ActionAttempt.id)).all()
+
+
+def recorded_events(s: Session, event_ids: Sequence[str]) -> set[str]:
+    """Which of these ids are recorded events."""
+    return set(s.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(event_ids))))
+
+
+def shout_outcomes(s: Session, event_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Outcomes (ok / failed / skipped) of the shout attempts of each of these events or warnings, in order."""
+    q = select(ActionAttempt.event_id, ActionAttempt.outcome).where(
+        ActionAttempt.event_id.in_(event_ids), ActionAttempt.action == "shout"
+    )
+    out: dict[str, list[str]] = {}
+    for event_id, outcome in s.execute(q.order_by(ActionAttempt.id)):
+        out.setdefault(event_id, []).append(outcome)
+    return out
 
 
 def bump_shouts(s: Session, event_id: str, escalate: bool) -> None:

@@ -97,6 +97,23 @@ class EventRow(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence never deleted while set
 
 
+class WarningRow(Base):
+    """An on-the-spot warning (现场喊话) said before any violation was confirmed; its id is the id of the
+    littering event confirmed later for the same garbage, if one is."""
+
+    __tablename__ = "warnings"
+    event_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    community_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    t_s: Mapped[float] = mapped_column(Float)
+    t_start_s: Mapped[float] = mapped_column(Float)
+    wall: Mapped[dt.datetime] = mapped_column(index=True)
+    bbox: Mapped[list[float]]
+    score: Mapped[float] = mapped_column(Float)
+    zone: Mapped[str] = mapped_column(String(64), default="")
+
+
 class EvidenceFileRow(Base):
     __tablename__ = "evidence_files"
     __table_args__ = (UniqueConstraint("event_id", "name"),)

@@ -170,7 +170,7 @@ def test_failed_evidence_is_retried_and_recorded(engine: Engine, recording: Path
     ]  # fmt: skip
 
 
-def test_a_warning_is_shouted_with_its_own_words_and_shown_but_not_recorded_as_an_event(
+def test_a_warning_is_shouted_with_its_own_words_shown_and_kept_but_not_recorded_as_an_event(
     engine: Engine, recording: Path, tmp_path: Path
 ) -> None:
     hook = WebhookServer()
@@ -194,10 +194,15 @@ def test_a_warning_is_shouted_with_its_own_words_and_shown_but_not_recorded_as_a
     assert told == [(start.event_id, EventState.WARNING), (other.event_id, EventState.WARNING),
                     (start.event_id, EventState.START)]  # fmt: skip
     assert sorted(_attempts(engine, start.event_id)) == [
-        ("notify", 1, "ok"), ("notify", 1, "ok"), ("record", 1, "ok"), ("shout", 1, "ok"), ("shout", 1, "ok")
+        ("notify", 1, "ok"), ("notify", 1, "ok"), ("record", 1, "ok"), ("record", 1, "ok"), ("shout", 1, "ok"),
+        ("shout", 1, "ok"),
     ]  # fmt: skip
-    assert sorted(_attempts(engine, other.event_id)) == [("notify", 1, "ok"), ("shout", 1, "skipped")]
+    assert sorted(_attempts(engine, other.event_id)) == [("notify", 1, "ok"), ("record", 1, "ok"),
+                                                         ("shout", 1, "skipped")]  # fmt: skip
     with session_scope(engine) as s:
         row = s.get(EventRow, start.event_id)
         assert row is not None and (row.state, row.shouts) == ("start", 1)  # the warning's shout is not the event's
-        assert s.get(EventRow, other.event_id) is None  # a warning alone is no event
+        assert s.get(EventRow, other.event_id) is None  # a warning alone is no event, but it is kept
+        assert sorted((w.event_id, w.community_id) for w in repo.list_warnings(s)) == [
+            (start.event_id, "c01"), (other.event_id, "c01")
+        ]  # fmt: skip

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from alerts.evidence import EvidenceContext, EvidenceRequest
 from alerts.ledger import LedgerAction
-from detector.rules.events import Event, EventKind
+from detector.rules.events import Event, EventKind, EventState
 from runtime.center import Center
 from store import repo
 from store.db import session_scope
@@ -101,6 +102,32 @@ def test_events_filter_and_paginate(client: TestClient, center: Center, render: 
     assert client.get("/api/events", params={"since": since}).json()["total"] == 3
     assert client.get("/api/events", params={"since": "2026-06-01T08:00:00"}).status_code == 422
     assert client.get("/api/events", params={"limit": 0}).status_code == 422
+
+
+def test_warnings_are_listed_with_their_shout_and_whether_they_became_an_event(
+    client: TestClient, center: Center, render: Any
+) -> None:
+    _users(center)
+    (eid,) = _events(center, render, 1, evidence=False)
+    assert center.engine is not None
+    with session_scope(center.engine) as s:
+        became = Event.started("cam-a", EventKind.LITTERING, 11.0, T0 - dt.timedelta(seconds=9), 10.0,
+                               (10, 20, 90, 80), 0.9, "z", object_id=0)  # fmt: skip
+        assert became.event_id == eid  # the warning said before the event, under its id
+        picked_up = replace(became, event_id="cam-b-littering-000050000-7", camera_id="cam-b", wall=T0)
+        for w in (became, picked_up):
+            repo.record_warning(s, replace(w, state=EventState.WARNING), "c01")
+        repo.record_attempt(s, eid, "shout", "hikvision_isapi", 1, T0, "failed", "ReadTimeout")
+        repo.record_attempt(s, eid, "shout", "hikvision_isapi", 2, T0, "ok")
+        repo.record_attempt(s, picked_up.event_id, "shout", "hikvision_isapi", 1, T0, "skipped", "quiet hours")
+    _login(client, "op")
+    items = client.get("/api/warnings").json()["items"]
+    assert [(w["event_id"], w["shout"], w["became_event"]) for w in items] == [
+        (picked_up.event_id, "skipped", False), (eid, "ok", True)
+    ]  # fmt: skip
+    assert [w["event_id"] for w in client.get("/api/warnings", params={"camera": "cam-a"}).json()["items"]] == [eid]
+    assert client.get("/api/warnings", params={"since": "2026-06-01T08:00:00"}).status_code == 422
+    assert client.get(f"/api/events/{eid}").json()["warned_at"] == became.wall.isoformat()
 
 
 def test_evidence_streams_with_ranges_and_every_view_is_logged(client: TestClient, center: Center, render: Any) -> None:

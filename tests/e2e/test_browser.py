@@ -170,6 +170,7 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], spea
             officer.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
             officer.evaluate("document.getElementById('player').play()")
             officer.wait_for_selector("#manifest td.mono")
+            officer.wait_for_selector("#warned")  # the record says the person was warned on the spot first
             officer.screenshot(path=str(ARTIFACTS / "event.png"), full_page=True)
             officer.click("#confirm")
             officer.wait_for_function("document.getElementById('msg').textContent === '✓'")

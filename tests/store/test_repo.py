@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,35 @@ def _event(i: int, kind: EventKind = EventKind.LITTERING, camera: str = "c01-p1-
 
 def test_migrations_create_every_table(engine: Engine) -> None:
     names = set(inspect(engine).get_table_names())
-    assert {"events", "evidence_files", "action_attempts", "reviews", "cases", "case_events", "users",
+    assert {"events", "warnings", "evidence_files", "action_attempts", "reviews", "cases", "case_events", "users",
             "audit_log", "communities", "points", "cameras", "alembic_version"} <= names  # fmt: skip
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from store.tables import Base
+
+    with engine.connect() as c:
+        assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
+
+
+def test_warnings_are_stored_once_listed_latest_first_and_never_taken_for_events(engine: Engine) -> None:
+    warnings = [replace(_event(i, camera=cam), state=EventState.WARNING) for i, cam in enumerate(["a", "b", "a"])]
+    with session_scope(engine) as s:
+        assert [repo.record_warning(s, w, "c01") for w in warnings] == [True] * 3
+        assert not repo.record_warning(s, warnings[0], "c01")
+        with pytest.raises(ValueError, match="is a warning, not an event to record"):
+            repo.record_event(s, warnings[0])
+        with pytest.raises(ValueError, match="is a start step, not a warning"):
+            repo.record_warning(s, _event(9))
+    with session_scope(engine) as s:
+        assert [w.event_id for w in repo.list_warnings(s)] == [warnings[2].event_id, warnings[1].event_id,
+                                                                warnings[0].event_id]  # fmt: skip
+        assert [w.event_id for w in repo.list_warnings(s, camera_id="a", limit=1)] == [warnings[2].event_id]
+        since = T0 + dt.timedelta(minutes=1)
+        assert [w.wall for w in repo.list_warnings(s, since=since)] == [since + dt.timedelta(minutes=1), since]
 
 
 def test_config_sync_and_the_same_event_twice_is_stored_once(engine: Engine) -> None:

@@ -4,7 +4,7 @@
 const I18N = {
   zh: {
     title: "垃圾分类监控中心", wall: "监控墙", review: "审核队列", admin: "配置", logout: "退出",
-    alerts: "实时告警", warned: "已现场喊话：疑似乱扔，人员仍在现场", ack: "确认收到", acked: "已确认", online: "在线", reconnecting: "重连中", offline: "离线",
+    alerts: "实时告警", warned_at: "已现场喊话于", warned: "已现场喊话：疑似乱扔，人员仍在现场", ack: "确认收到", acked: "已确认", online: "在线", reconnecting: "重连中", offline: "离线",
     connecting: "连接中", stopped: "已停止", "not started": "未启动", since: "自", login: "登录", username: "用户名",
     password: "密码", wrong_login: "用户名或密码错误", littering: "乱扔垃圾", off_hours: "非投放时段投放",
     overflow: "满溢", new: "新告警", acknowledged: "已受理", confirmed: "已确认违规", dismissed: "已驳回",
@@ -18,7 +18,7 @@ const I18N = {
   },
   en: {
     title: "Garbage sorting monitoring center", wall: "Wall", review: "Review queue", admin: "Config", logout: "Log out",
-    alerts: "Live alerts", warned: "Warned on the spot: suspected littering, person still there", ack: "Acknowledge", acked: "Acknowledged", online: "online", reconnecting: "reconnecting",
+    alerts: "Live alerts", warned_at: "Warned on the spot at", warned: "Warned on the spot: suspected littering, person still there", ack: "Acknowledge", acked: "Acknowledged", online: "online", reconnecting: "reconnecting",
     offline: "offline", connecting: "connecting", stopped: "stopped", "not started": "not started", since: "since",
     login: "Log in", username: "User name", password: "Password", wrong_login: "Wrong user name or password",
     littering: "Littering", off_hours: "Off-hours disposal", overflow: "Overflow", new: "new",
