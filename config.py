@@ -190,7 +190,7 @@ DEFAULT_MESSAGES = {
 class AlertPolicy(_Model):
     """How events turn into shouts: cooldowns, retries, escalation and the words spoken."""
 
-    cooldown_s: float = Field(default=60.0, ge=0.0, description="No second shout per camera and kind within this.")
+    cooldown_s: float = Field(default=60.0, ge=0.0, description="No second shout per camera and message within this.")
     retries: int = Field(default=3, ge=1, le=10, description="Attempts per action before it is recorded as failed.")
     retry_backoff_s: float = Field(default=1.0, ge=0.0, le=60.0, description="Wait before the 2nd attempt; doubles.")
     escalate_after_s: float = Field(default=300.0, gt=0.0, description="Shout again if the garbage is still there.")

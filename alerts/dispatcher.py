@@ -45,6 +45,7 @@ class Action(StrEnum):
     RECORD = "record"
     EVIDENCE = "evidence"
     SHOUT = "shout"
+    WARN = "warn"  # the shout of an on-the-spot warning (kept apart from the confirmed event's shouts)
     NOTIFY = "notify"
 
 
@@ -199,17 +200,16 @@ class Dispatcher:
         now = time.monotonic()
         local = event.wall.astimezone(ZoneInfo(route.timezone)).time()
         quiet = next((w for w in route.quiet_hours if w.contains(local)), None)
-        if quiet is not None:
-            self._note(
-                event.event_id, Action.SHOUT, backend, "skipped", f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M}"
-            )
-            return
         warning = event.state is EventState.WARNING
+        action = Action.WARN if warning else Action.SHOUT
+        if quiet is not None:
+            self._note(event.event_id, action, backend, "skipped", f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M}")
+            return
         message = message_key(event.kind.value, warning)
         key = (event.camera_id, message)
         last = self._last_shout.get(key)
         if repeat == 0 and last is not None and now - last < self.policy.cooldown_s:
-            self._note(event.event_id, Action.SHOUT, backend, "skipped",
+            self._note(event.event_id, action, backend, "skipped",
                        f"cooldown: this camera said {message} {now - last:.0f} s ago")  # fmt: skip
             return
         self._last_shout[key] = now
@@ -221,7 +221,7 @@ class Dispatcher:
             shout = Shout(event.event_id, event.camera_id, event.kind.value, text, wav, attempt, repeat, warning)
             return speaker.shout(shout)
 
-        if self._attempt(event.event_id, Action.SHOUT, backend, play) and not warning:
+        if self._attempt(event.event_id, action, backend, play) and not warning:
             try:
                 with session_scope(self.engine) as s:
                     repo.record_event(s, event, route.community_id)
@@ -242,7 +242,7 @@ class Dispatcher:
 
     def _attempt(self, event_id: str, action: Action, backend: str, fn: Callable[..., Any]) -> bool:
         """Run ``fn`` up to policy.retries times; every attempt is recorded. True on success."""
-        takes_attempt = action is Action.SHOUT
+        takes_attempt = action in (Action.SHOUT, Action.WARN)
         for n in range(1, self.policy.retries + 1):
             started = dt.datetime.now(dt.UTC)
             try:

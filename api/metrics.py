@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerts.dispatcher import Action
 from runtime.center import Center
 
 
@@ -81,7 +82,7 @@ def render_metrics(center: Center) -> str:
         "binwatch_action_failures_total",
         "counter",
         "Failed action attempts by action.",
-        [({"action": a}, float(failures.get(a, 0))) for a in ("record", "evidence", "shout", "notify")],
+        [({"action": a.value}, float(failures.get(a.value, 0))) for a in Action],
     )
     family(
         "binwatch_sse_subscribers",

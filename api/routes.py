@@ -147,13 +147,14 @@ def warnings(
     s: SessionDep, user: Operator, camera: str | None = None, since: dt.datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:  # fmt: skip
-    """On-the-spot warnings, latest first: what was said, whether the speaker played it, and whether the
-    garbage became a littering event (same id) or was picked up."""
+    """On-the-spot warnings, latest first: what was said, whether the speaker played it (its "warn"
+    attempts), and whether the garbage has become a littering event (same id); not yet means picked up,
+    still waiting, or its owner never left."""
     if since is not None and since.tzinfo is None:
         raise HTTPException(422, "since needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
     rows = repo.list_warnings(s, camera, since, limit)
     ids = [w.event_id for w in rows]
-    shouts = repo.shout_outcomes(s, ids)
+    shouts = repo.attempt_outcomes(s, ids, "warn")
     events = repo.recorded_events(s, ids)
     return {"items": [{
         "event_id": w.event_id, "camera_id": w.camera_id, "community_id": w.community_id, "kind": w.kind,

@@ -113,6 +113,8 @@ def main() -> None:
                 f"warned at [{said}]",
                 flush=True,
             )
+    if not per_clip:
+        raise SystemExit("no clip was run: check --scenarios and --per-scenario")
     total = add(per_clip)
     print()
     print(

@@ -126,10 +126,10 @@ def recorded_events(s: Session, event_ids: Sequence[str]) -> set[str]:
     return set(s.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(event_ids))))
 
 
-def shout_outcomes(s: Session, event_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Outcomes (ok / failed / skipped) of the shout attempts of each of these events or warnings, in order."""
+def attempt_outcomes(s: Session, event_ids: Sequence[str], action: str) -> dict[str, list[str]]:
+    """Outcomes (ok / failed / skipped) of one action's attempts for each of these ids, in order."""
     q = select(ActionAttempt.event_id, ActionAttempt.outcome).where(
-        ActionAttempt.event_id.in_(event_ids), ActionAttempt.action == "shout"
+        ActionAttempt.event_id.in_(event_ids), ActionAttempt.action == action
     )
     out: dict[str, list[str]] = {}
     for event_id, outcome in s.execute(q.order_by(ActionAttempt.id)):

@@ -30,6 +30,7 @@ OWNER_WINDOW_S = 1.0  # a late-reported object's owner: the nearest person withi
 PEOPLE_LOG_S = LATE_REPORT_MAX_S + OWNER_WINDOW_S  # past ticks' people kept for that
 WARN_MIN_SIGHTINGS = 3  # a warning needs the object seen this many times (one reported late rests long at once)
 TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from when it got where it is
+ID_RESOLUTION_S = 0.001  # event ids carry the rest time in ms: a later candidate of one object starts later
 CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
 
 
@@ -68,11 +69,11 @@ def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
     have not moved from it. (Its first sighting may catch it still falling, a box away from where it
     settles; counted from that sighting's box, the settling would look like a move a moment later.)
     """
-    since = t
+    since, newer = t, box
     for seen_t, seen in reversed(trail):
-        if moved(box, seen):
+        if moved(box, seen) or moved(newer, seen):  # (a box wide enough to cover two places hides no move)
             break
-        since = seen_t
+        since, newer = seen_t, seen
     return since
 
 
@@ -93,6 +94,7 @@ class LitteringRule:
     params: LitteringParams = field(default_factory=LitteringParams)
     _candidates: dict[int, _Candidate] = field(default_factory=dict)
     _people_log: deque[tuple[float, tuple[PersonTrack, ...]]] = field(default_factory=deque)
+    _dropped: dict[int, float] = field(default_factory=dict)  # object id -> last seen, of candidates let go
 
     @property
     def pending_since(self) -> float | None:
@@ -131,10 +133,12 @@ class LitteringRule:
             ):
                 c.last_announced = tick.t_s
                 out.append(replace(c.event, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=obj.xyxy))
+        self._dropped = {o: t for o, t in self._dropped.items() if tick.t_s - t <= LATE_REPORT_MAX_S}
         for oid in [o for o in self._candidates if o not in seen]:
             c = self._candidates[oid]
             if tick.t_s - c.last_seen >= LOST_GRACE_S:
                 del self._candidates[oid]
+                self._dropped[oid] = c.last_seen
                 shared = (
                     any(o.event is not None and o.event.event_id == c.event.event_id for o in self._candidates.values())
                     if c.event
@@ -149,8 +153,13 @@ class LitteringRule:
         one seconds after it landed); its owner is the person nearest to it then, and whether they have
         gone since is replayed from the people seen in between."""
         since = t if obj.at_rest_since is None else min(t, max(obj.at_rest_since, t - LATE_REPORT_MAX_S))
+        if obj.object_id in self._dropped:  # the same object let go and back: a new candidate, not the old rest
+            since = max(since, min(t, self._dropped.pop(obj.object_id) + ID_RESOLUTION_S))
         window = OWNER_WINDOW_S if since < t else 0.0
-        near_then = sorted((abs(lt - since), lt, ppl) for lt, ppl in self._people_log if abs(lt - since) <= window)
+        near_then = sorted(
+            ((abs(lt - since), lt, ppl) for lt, ppl in self._people_log if abs(lt - since) <= window),
+            key=lambda e: (e[0], e[1]),
+        )
         owner = next((o for _, _, ppl in near_then if (o := _nearest_person(obj.xyxy, ppl)) is not None), None)
         c = _Candidate(
             obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t,
@@ -219,10 +228,13 @@ class LitteringRule:
         return [ev]
 
     def _confirm(self, c: _Candidate, tick: Tick) -> list[Event]:
-        for other in self._twins(c):  # dedupe: the same zone, overlapping an open event
+        twins = self._twins(c)
+        for other in twins:  # dedupe: the same zone, overlapping an open event
             if other.event is not None:
                 c.event = other.event
                 return []
+        if c.warning_id is None:  # its twin was warned about: the event takes that warning's id
+            c.warning_id = next((o.warning_id for o in twins if o.warning_id), None)
         ev = self._started(c, tick)
         c.event, c.last_announced = ev, tick.t_s
         return [ev]

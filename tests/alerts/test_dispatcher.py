@@ -195,10 +195,10 @@ def test_a_warning_is_shouted_with_its_own_words_shown_and_kept_but_not_recorded
                     (start.event_id, EventState.START)]  # fmt: skip
     assert sorted(_attempts(engine, start.event_id)) == [
         ("notify", 1, "ok"), ("notify", 1, "ok"), ("record", 1, "ok"), ("record", 1, "ok"), ("shout", 1, "ok"),
-        ("shout", 1, "ok"),
+        ("warn", 1, "ok"),
     ]  # fmt: skip
     assert sorted(_attempts(engine, other.event_id)) == [("notify", 1, "ok"), ("record", 1, "ok"),
-                                                         ("shout", 1, "skipped")]  # fmt: skip
+                                                         ("warn", 1, "skipped")]  # fmt: skip
     with session_scope(engine) as s:
         row = s.get(EventRow, start.event_id)
         assert row is not None and (row.state, row.shouts) == ("start", 1)  # the warning's shout is not the event's

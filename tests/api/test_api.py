@@ -117,9 +117,11 @@ def test_warnings_are_listed_with_their_shout_and_whether_they_became_an_event(
         picked_up = replace(became, event_id="cam-b-littering-000050000-7", camera_id="cam-b", wall=T0)
         for w in (became, picked_up):
             repo.record_warning(s, replace(w, state=EventState.WARNING), "c01")
-        repo.record_attempt(s, eid, "shout", "hikvision_isapi", 1, T0, "failed", "ReadTimeout")
-        repo.record_attempt(s, eid, "shout", "hikvision_isapi", 2, T0, "ok")
-        repo.record_attempt(s, picked_up.event_id, "shout", "hikvision_isapi", 1, T0, "skipped", "quiet hours")
+        repo.record_attempt(s, eid, "warn", "hikvision_isapi", 1, T0, "failed", "ReadTimeout")
+        repo.record_attempt(s, eid, "warn", "hikvision_isapi", 2, T0, "ok")
+        repo.record_attempt(s, eid, "shout", "hikvision_isapi", 1, T0, "failed", "ReadTimeout")  # the event's own
+        repo.record_attempt(s, picked_up.event_id, "warn", "hikvision_isapi", 1, T0, "skipped", "quiet hours")
+        repo.record_attempt(s, picked_up.event_id, "shout", "hikvision_isapi", 1, T0, "ok")  # not the warning's
     _login(client, "op")
     items = client.get("/api/warnings").json()["items"]
     assert [(w["event_id"], w["shout"], w["became_event"]) for w in items] == [

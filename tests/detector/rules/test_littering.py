@@ -307,3 +307,41 @@ def test_late_reported_objects(
     events = run((people, objects), 40)
     assert [(e.state, round(e.t_s, 1), e.t_start_s) for e in events] == expected
     assert all(e.owner_track == (1 if people(1.0) else None) for e in events)
+
+
+def test_a_box_wide_enough_to_cover_both_places_does_not_hide_a_kick() -> None:
+    """Kicked aside at 5 s, then seen as one wide box covering where it was and where it is: rest counts
+    from the kick, not from the first landing."""
+    kicked, wide = (530.0, 400.0, 570.0, 440.0), (480.0, 395.0, 575.0, 445.0)
+    scene: Scene = (lambda t: (), lambda t: bag(box=BAG if t < 5 else kicked if t < 6 else wide) if t >= 1 else ())
+    assert starts(run(scene, 30)) == [15.0]
+
+
+def test_the_event_takes_the_warning_of_its_twin_when_it_confirms_first() -> None:
+    """One bag warned about as object 1; the left-object detector reports it late as object 2, which
+    confirms first: the event carries the warning's id, and object 1 joins it."""
+    one = GroundObject(1, BAG, 0.8, Place.NO_DUMP)
+    two = GroundObject(2, (505.0, 405.0, 545.0, 445.0), 0.6, Place.NO_DUMP, 0, 0.5)
+    scene: Scene = (
+        lambda t: person(PERSON_FAR) if t < 3 else (),
+        lambda t: ((one,) if t >= 1 else ()) + ((two,) if t >= 4 else ()),
+    )
+    events = run(scene, 30)
+    assert [(e.state, round(e.t_s, 1), e.object_id) for e in events] == [
+        (EventState.WARNING, 2.0, 1), (EventState.START, 10.6, 2)
+    ]  # fmt: skip
+    assert events[0].event_id == events[1].event_id
+
+
+def test_an_object_let_go_and_back_is_a_new_event_with_a_new_id() -> None:
+    """Reported with its rest time, dropped by the rule for a while (its place flickered), then back with
+    the same id and rest time: the second event must not reuse the first one's id."""
+
+    def obj(t: float) -> tuple[GroundObject, ...]:
+        place = Place.ELSEWHERE if 3.4 <= t < 6.6 else Place.NO_DUMP
+        return (GroundObject(7, BAG, 0.8, place, 0, 1.0),) if t >= 1 else ()
+
+    scene: Scene = (lambda t: (), obj)
+    events = run(scene, 12, params=LitteringParams(dwell_s=2.0))
+    assert [e.state for e in events] == [EventState.START, EventState.END, EventState.START]
+    assert events[0].event_id == events[1].event_id != events[2].event_id
