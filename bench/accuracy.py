@@ -82,7 +82,7 @@ def main() -> None:
                 camera = camera.model_copy(update={"rules": camera.rules.model_copy(update=overrides)})
             start = dt.datetime.fromisoformat(truth["start"])
             result = analyze_file(clip / "video.mp4", camera, detector, start, args.fps, not args.no_left_objects)
-            preds = [event_record(e) for e in result.events if e.state is EventState.START and e.kind.value in kinds]
+            preds = [event_record(e) for e in result.in_state(EventState.START) if e.kind.value in kinds]
             truths = [t for t in truth["events"] if t["kind"] in kinds]
             s = score(truths, preds)
             per_clip.append(s)

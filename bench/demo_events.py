@@ -39,7 +39,7 @@ def main() -> None:
         start = dt.datetime.fromisoformat(truth["start"])
         r = analyze_file(Path(resolved.source), resolved.model_copy(update={"schedule": schedule}), detector, start,
                          resolved.analysis_fps)  # fmt: skip
-        events = [(e.kind.value, round(e.t_s, 1)) for e in r.events if e.state is EventState.START]
+        events = [(e.kind.value, round(e.t_s, 1)) for e in r.in_state(EventState.START)]
         for kind, t in events:
             first[kind] = min(first.get(kind, t), t)
         want = [(e["kind"], e["t_drop_s"]) for e in truth["events"]]

@@ -40,7 +40,7 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
-_NO_BOXES = GarbageBoxes(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
+_NO_BOXES = GarbageBoxes(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # shared: never written to
 
 
 @dataclass

@@ -53,7 +53,6 @@ class _Candidate:
     owner_height: float
     owner_away_since: float | None = None
     trail: deque[tuple[float, Box]] = field(default_factory=deque)  # (t, box) of the last TRAIL_S seconds
-    sightings: int = 0
     event: Event | None = None
     warned: bool = False  # a warning was said for it, or for its twin
     warning_id: str | None = None  # the id of that warning; its event takes it
@@ -117,7 +116,7 @@ class LitteringRule:
                 c = self._candidates[obj.object_id] = self._new_candidate(obj, tick.t_s)
             elif moved(c.anchor, obj.xyxy):
                 c.anchor, c.rest_since = obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
-            c.obj, c.last_seen, c.sightings = obj, tick.t_s, c.sightings + 1
+            c.obj, c.last_seen = obj, tick.t_s
             c.trail.append((tick.t_s, obj.xyxy))
             while c.trail[0][0] < tick.t_s - TRAIL_S:
                 c.trail.popleft()
@@ -133,7 +132,8 @@ class LitteringRule:
             ):
                 c.last_announced = tick.t_s
                 out.append(replace(c.event, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=obj.xyxy))
-        self._dropped = {o: t for o, t in self._dropped.items() if tick.t_s - t <= LATE_REPORT_MAX_S}
+        if self._dropped:
+            self._dropped = {o: t for o, t in self._dropped.items() if tick.t_s - t <= LATE_REPORT_MAX_S}
         for oid in [o for o in self._candidates if o not in seen]:
             c = self._candidates[oid]
             if tick.t_s - c.last_seen >= LOST_GRACE_S:
@@ -194,7 +194,7 @@ class LitteringRule:
         return (
             after is not None
             and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
-            and c.sightings >= WARN_MIN_SIGHTINGS
+            and len(c.trail) >= WARN_MIN_SIGHTINGS  # (gaps under LOST_GRACE_S: the last few all lie in the trail)
             and bool(tick.people)
             and all(overlap_of_smaller(c.obj.xyxy, p.xyxy) < IN_HANDS_OVERLAP for p in tick.people)
         )
