@@ -184,6 +184,10 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], spea
             officer.goto(f"{url}/review")
             officer.select_option("#status", "")
             officer.wait_for_selector("#cases td")
+            # the warnings list: the warning was played, and it links to the event it became
+            row = officer.wait_for_selector(f'#warnings tr[data-id="{event_id}"]')
+            assert row.query_selector(f'a[href="/events/{event_id}"]') is not None, row.inner_html()  # type: ignore[union-attr]
+            assert row.query_selector("td.shout").inner_text() == "已播放", row.inner_html()  # type: ignore[union-attr]
             officer.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
         finally:
             browser.close()

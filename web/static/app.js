@@ -15,6 +15,10 @@ const I18N = {
     filter_camera: "摄像机", all: "全部", shortcuts: "快捷键：j/k 上下，c 确认，d 驳回，h 移交，o 打开",
     community: "小区", point: "投放点", camera: "摄像机", state: "状态", events: "事件", speaker: "喇叭",
     schedule: "投放时段", no_events: "暂无事件", time: "时间", kind: "类型", status: "状态",
+    warnings: "现场喊话记录", warnings_note: "垃圾落地、人员仍在现场时的喊话；人员离开后成立的乱扔事件沿用同一编号",
+    outcome: "结果", shout_ok: "已播放", shout_failed: "播放失败", shout_skipped: "未播放（冷却或静音时段）",
+    shout_none: "无喇叭", became_event: "已成立乱扔事件", no_event_yet: "未成立（已拾起、仍在等待或人员未离开）",
+    no_warnings: "暂无现场喊话",
   },
   en: {
     title: "Garbage sorting monitoring center", wall: "Wall", review: "Review queue", admin: "Config", logout: "Log out",
@@ -31,6 +35,10 @@ const I18N = {
     shortcuts: "Keys: j/k move, c confirm, d dismiss, h hand over, o open",
     community: "Community", point: "Point", camera: "Camera", state: "State", events: "Events", speaker: "Speaker",
     schedule: "Drop-off windows", no_events: "No events", time: "Time", kind: "Kind", status: "Status",
+    warnings: "On-the-spot warnings", warnings_note: "Said while garbage lay on the ground and its person was still there; the littering event that follows keeps the same id",
+    outcome: "Outcome", shout_ok: "played", shout_failed: "failed", shout_skipped: "not played (cooldown or quiet hours)",
+    shout_none: "no speaker", became_event: "became a littering event", no_event_yet: "no event (picked up, still waiting, or the person stayed)",
+    no_warnings: "No warnings yet",
   },
 };
 
