@@ -158,8 +158,11 @@ class Work:
     left_hz: float
 
 
-def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder_threads: int) -> CamerasRun:
-    """Run k cameras as fast as they go."""
+def _run_cameras(
+    video: Path, clip_s: float, k: int, seconds: float, work: Work | None, decoder_threads: int
+) -> CamerasRun:
+    """Run k cameras as fast as they go, camera i starting i/k of the way into the ``clip_s``-second clip, so
+    that together they see every part of it (in step, they would all be in the same busy or quiet part)."""
     done = threading.Event()
     advanced = [0.0] * k
     seen = [0] * k
@@ -172,6 +175,7 @@ def _run_cameras(video: Path, k: int, seconds: float, work: Work | None, decoder
             loop=True,
             queue_size=4,
             decoder_threads=decoder_threads,
+            start_s=i * clip_s / k,
         )
         for i in range(k)
     ]
@@ -268,10 +272,11 @@ def main() -> None:
     print(f"    the pipeline's own work (motion gate aside: tracker, left objects, rules), timed alone: "
           f"{a.analysis_ms:.2f} ms a frame, against {1000 / a.raw_fps:.2f} ms of inference")  # fmt: skip
 
-    decoding = _run_cameras(video, args.cameras, args.seconds, None, args.decoder_threads)
+    clip_s = SCENES[args.scene].duration
+    decoding = _run_cameras(video, clip_s, args.cameras, args.seconds, None, args.decoder_threads)
     batching = BatchingDetector(detector, max_batch=BATCH, max_wait_ms=20.0)
     run = _run_cameras(
-        video, args.cameras, args.seconds, Work(batching, camera, args.left_object_hz), args.decoder_threads
+        video, clip_s, args.cameras, args.seconds, Work(batching, camera, args.left_object_hz), args.decoder_threads
     )
     batching.close()
     decode, ours = decoding.cameras, run.cameras

@@ -184,7 +184,10 @@ class CameraSource:
     file's own rate (demo cameras) and restart at the end. With ``realtime=False`` a file is read as
     fast as the consumer takes frames, and none are dropped. ``buffer_s`` sizes the encoded packet ring.
     ``rtsp_transport`` is "tcp" or "udp". ``decoder_threads`` is FFmpeg's thread count for this camera's
-    decoder (default 1: the cameras of a process decode in parallel; 0 lets FFmpeg choose).
+    decoder (default 1: the cameras of a process decode in parallel; 0 lets FFmpeg choose). ``start_s``
+    (files only): the first pass starts at the keyframe at or before this many seconds into the file,
+    stream time still counting from 0 there; loops start from the beginning (demo cameras sharing one
+    clip need not show the same moment).
     """
 
     def __init__(
@@ -202,6 +205,7 @@ class CameraSource:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 30.0,
         decoder_threads: int = 1,
+        start_s: float = 0.0,
     ) -> None:
         self.camera_id = camera_id
         self.url = url
@@ -216,6 +220,11 @@ class CameraSource:
             raise ValueError(f"rtsp_transport must be one of {RTSP_TRANSPORTS}; got {rtsp_transport!r}")
         if loop and self.kind is not SourceKind.FILE:
             raise ValueError(f"loop=True needs a file source; {redact_url(url)} is a {self.kind} source")
+        if not start_s >= 0:
+            raise ValueError(f"start_s must be >= 0 seconds; got {start_s}")
+        if start_s and self.kind is not SourceKind.FILE:
+            raise ValueError(f"start_s needs a file source; {redact_url(url)} is a {self.kind} source")
+        self._seek_s = start_s  # where the next session starts reading; 0 after the first
         self.analysis_fps = analysis_fps
         self.realtime = realtime
         self.loop = loop
@@ -407,6 +416,14 @@ class CameraSource:
             # parallelism, and FFmpeg's own frame threads only add hand-offs. PyAV decodes without the GIL.
             stream.codec_context.thread_count = self.decoder_threads
             stream.thread_type = "AUTO"
+            seeked = False
+            if self._seek_s > 0 and stream.time_base is not None:
+                try:
+                    container.seek(round(self._seek_s / stream.time_base), stream=stream, backward=True)
+                except av.FFmpegError as e:
+                    raise StreamError(f"cannot seek to {self._seek_s} s in {self.url}: {e}") from e
+                seeked = True
+            self._seek_s = 0.0
             if self.ring.set_codec_params(CodecParams.from_stream(stream)):
                 self.log.info("stream parameters changed; packet ring cleared")
             session = _Session(stream, self._new_timeline(stream), Pacer(self._stop) if self._paced else None)
@@ -420,7 +437,8 @@ class CameraSource:
             finally:
                 if session.timeline.end_s is not None:
                     self._timeline_end_s = session.timeline.end_s
-            self._check_complete(session)
+            if not seeked:  # a pass that started later holds fewer packets than the header lists
+                self._check_complete(session)
 
     @property
     def _paced(self) -> bool:

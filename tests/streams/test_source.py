@@ -13,6 +13,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from streams.decode import Frame, StreamError, iter_file_frames
@@ -223,6 +224,32 @@ def test_source_kind_from_url(url: str, kind: SourceKind) -> None:
     assert source_kind(url) is kind
 
 
+def test_a_file_can_start_later_and_loops_from_its_beginning(make_clip: ClipFactory) -> None:
+    """start_s: the first pass starts at the keyframe at or before that time (one at least every second
+    here), stream time counts from 0 there, the pass is not taken for a truncated file, and the loop comes
+    back to the file's beginning."""
+    clip = make_clip(4.0)  # 100 frames; frame k's bright bar is in column 7k mod 320 (synthetic_frames)
+
+    def file_index(frame: Frame) -> int:
+        column = int(np.argmax(frame.bgr[:, :, 0].astype(np.int64).sum(axis=0)))
+        return next(k for k in range(100) if 7 * k % 320 == column)
+
+    source = CameraSource("demo", str(clip), analysis_fps=5.0, loop=True, start_s=2.0).start()
+    frames: list[Frame] = []
+    for frame in source:
+        frames.append(frame)
+        if len(frames) == 20:
+            break
+    source.stop()
+    shown = [file_index(f) for f in frames]
+    assert 25 <= shown[0] <= 50, shown  # 1-2 s into the file
+    assert frames[0].t_s == pytest.approx(0.0, abs=1e-3)
+    looped = next(i for i, k in enumerate(shown) if i and k < shown[i - 1])
+    assert shown[looped] < 5 and source.health().reconnects == 0, shown
+    steps = [b.t_s - a.t_s for a, b in itertools.pairwise(frames)]
+    assert steps == pytest.approx([0.2] * 19, abs=1e-3), "t_s keeps its pace into the loop"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -234,6 +261,8 @@ def test_source_kind_from_url(url: str, kind: SourceKind) -> None:
         ({"buffer_s": -1.0}, "buffer_s must be >= 0"),
         ({"url": "rtsp://u:pw@cam/1", "loop": True}, r"loop=True needs a file source; rtsp://\*\*\*@cam/1"),
         ({"url": "ftp://cam/1"}, "unsupported source URL scheme 'ftp'"),
+        ({"start_s": -1.0}, r"start_s must be >= 0 seconds; got -1\.0"),
+        ({"url": "rtsp://u:pw@cam/1", "start_s": 5.0}, r"start_s needs a file source; rtsp://\*\*\*@cam/1"),
     ],
 )
 def test_invalid_settings_are_refused(kwargs: dict[str, object], message: str) -> None:
