@@ -1,4 +1,10 @@
-"""Motion gating: skip the model on frames where nothing moved (and nobody is in view: `CameraAnalyzer`)."""
+"""Motion gating: skip the model on frames where nothing moved (and nobody is in view: `CameraAnalyzer`).
+
+A camera on a pole shakes a little in the wind: sharp edges (a sign, a bin's lid) then move by a
+pixel, which plain frame differencing takes for motion about once a second. A pixel counts as changed
+only where it lies outside the range of the reference's 3x3 neighbourhood by more than the threshold,
+so edges that merely shift do not count, while anything new in the picture still does.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from numpy.typing import NDArray
 from detector.thumbnail import Picture, grey_thumbnail, picture_size
 
 GATE_WIDTH = 160  # motion is judged on a small grey copy of the frame
+_SQUARE_3 = np.ones((3, 3), np.uint8)
 
 
 class MotionGate:
@@ -33,7 +40,10 @@ class MotionGate:
         if ref is None or ref.shape != small.shape:
             self._reference = small
             return True
-        changed = np.count_nonzero(cv2.absdiff(small, ref) > self.pixel_threshold)
+        t = self.pixel_threshold
+        brighter = cv2.subtract(small, cv2.dilate(ref, _SQUARE_3)) > t  # (saturating: below the range is 0)
+        darker = cv2.subtract(cv2.erode(ref, _SQUARE_3), small) > t
+        changed = np.count_nonzero(brighter | darker)
         if changed > self.area_fraction * small.size:
             self._reference = small
             return True
