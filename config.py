@@ -135,6 +135,20 @@ class HikvisionSpeakerConfig(_HttpSpeaker):
         default="audio_alarm", description="Play a clip stored on the device, or stream G.711 over two-way audio."
     )
     audio_id: int = Field(default=1, ge=1, description="Stored clip (audioID) for audio_alarm.")
+    audio_ids: dict[str, int] = Field(
+        default_factory=dict,
+        description="audio_alarm: the stored clip per message (littering_warning, littering, off_hours, overflow); "
+        "a message not listed plays audio_id.",
+    )
+
+    @field_validator("audio_ids")
+    @classmethod
+    def _clips_of_known_messages(cls, v: dict[str, int]) -> dict[str, int]:
+        _only_known_messages(v)
+        bad = sorted(k for k, clip in v.items() if clip < 1)
+        if bad:
+            raise ValueError(f"audio_ids of {', '.join(bad)} must be >= 1 (the device's audioID)")
+        return v
 
 
 class DahuaSpeakerConfig(_HttpSpeaker):

@@ -10,7 +10,7 @@ import httpx
 
 from alerts.speakers.audio import wav_to_g711
 from alerts.speakers.base import Shout, http_device, http_error
-from config import HikvisionSpeakerConfig
+from config import HikvisionSpeakerConfig, message_key
 
 CHUNK = 160  # bytes of 8 kHz G.711 = 20 ms, the pace two-way audio expects
 
@@ -26,14 +26,16 @@ class HikvisionSpeaker:
     def shout(self, shout: Shout) -> str:
         auth = httpx.DigestAuth(self.cfg.username, self.cfg.password.get_secret_value())
         with http_device(self.backend, self.base, auth, self.cfg.timeout_s) as client:
-            return self._audio_alarm(client) if self.cfg.mode == "audio_alarm" else self._two_way(client, shout)
+            return self._audio_alarm(client, shout) if self.cfg.mode == "audio_alarm" else self._two_way(client, shout)
 
-    def _audio_alarm(self, client: httpx.Client) -> str:
-        url = f"{self.base}/ISAPI/Event/triggers/notifications/AudioAlarm/{self.cfg.audio_id}/test?format=json"
+    def _audio_alarm(self, client: httpx.Client, shout: Shout) -> str:
+        """Play the clip stored for this message (the warning and the event may have their own)."""
+        clip = self.cfg.audio_ids.get(message_key(shout.kind, shout.warning), self.cfg.audio_id)
+        url = f"{self.base}/ISAPI/Event/triggers/notifications/AudioAlarm/{clip}/test?format=json"
         r = client.put(url, json={})
         if r.status_code != 200:
             raise http_error(self.backend, url, r.status_code, r.text)
-        return f"audio alarm clip {self.cfg.audio_id} played"
+        return f"audio alarm clip {clip} played"
 
     def _two_way(self, client: httpx.Client, shout: Shout) -> str:
         audio = wav_to_g711(shout.wav, "mulaw")

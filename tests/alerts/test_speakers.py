@@ -14,7 +14,7 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from pydantic import SecretStr, TypeAdapter
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from alerts.speakers import Shout, SpeakerError, make_speaker
 from alerts.speakers.audio import g711_to_pcm, speak_to_wav, wav_to_g711
@@ -60,6 +60,28 @@ def test_hikvision_audio_alarm_plays_the_stored_clip(camera: CameraServer, wav: 
     assert (req.method, req.path, req.query) == ("PUT", "/ISAPI/Event/triggers/notifications/AudioAlarm/3/test",
                                                   {"format": "json"})  # fmt: skip
     assert camera.unauthorized >= 1, "digest auth: the first request is challenged"
+
+
+def test_hikvision_audio_alarm_plays_each_message_its_own_stored_clip(camera: CameraServer, wav: Path) -> None:
+    """The on-the-spot warning and the confirmed event say different things: each its own clip (audio_ids),
+    other messages the default clip (audio_id)."""
+    s = _speaker(type="hikvision_isapi", url=camera.url, password="12345abc", audio_id=3,
+                 audio_ids={"littering_warning": 5, "overflow": 7})  # fmt: skip
+    warning = Shout("cam1-littering-000012000-3", "cam1", "littering", DEFAULT_MESSAGES["littering_warning"], wav,
+                    warning=True)  # fmt: skip
+    assert s.shout(warning) == "audio alarm clip 5 played"
+    assert s.shout(_shout(wav)) == "audio alarm clip 3 played"
+    assert [r.path.split("/")[-2] for r in camera.received] == ["5", "3"]
+
+
+@pytest.mark.parametrize(
+    ("audio_ids", "message"),
+    [({"littering_warn": 2}, "unknown message littering_warn: expected one of"),
+     ({"littering": 0}, r"audio_ids of littering must be >= 1")],
+)  # fmt: skip
+def test_hikvision_clips_of_unknown_messages_are_refused(audio_ids: dict[str, int], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        SPEAKER.validate_python({"type": "hikvision_isapi", "url": "http://10.0.3.12", "audio_ids": audio_ids})
 
 
 def test_hikvision_two_way_streams_mulaw_in_a_session(camera: CameraServer, wav: Path) -> None:
