@@ -43,7 +43,7 @@ from av.video.stream import VideoStream
 from config import redact_url
 from streams.decode import Frame, StreamError, to_bgr, to_luma
 from streams.ring import CodecParams, EncodedPacket, PacketRing
-from streams.timing import Pacer, RateMeter, Timeline
+from streams.timing import UNTIMED_LIMIT, Pacer, RateMeter, Timeline
 
 logger = logging.getLogger("binwatch.streams")
 
@@ -186,8 +186,9 @@ class CameraSource:
     ``rtsp_transport`` is "tcp" or "udp". ``decoder_threads`` is FFmpeg's thread count for this camera's
     decoder (default 1: the cameras of a process decode in parallel; 0 lets FFmpeg choose). ``start_s``
     (files only): the first pass starts at the keyframe at or before this many seconds into the file,
-    stream time still counting from 0 there; loops start from the beginning (demo cameras sharing one
-    clip need not show the same moment).
+    stream time counting from 0 there; loops start from the beginning. (For benchmarks: cameras reading
+    one clip need not see the same moment. Not for demo cameras, whose clock takes stream time as the
+    position in the clip.)
     """
 
     def __init__(
@@ -220,10 +221,11 @@ class CameraSource:
             raise ValueError(f"rtsp_transport must be one of {RTSP_TRANSPORTS}; got {rtsp_transport!r}")
         if loop and self.kind is not SourceKind.FILE:
             raise ValueError(f"loop=True needs a file source; {redact_url(url)} is a {self.kind} source")
-        if not start_s >= 0:
+        if not (math.isfinite(start_s) and start_s >= 0):
             raise ValueError(f"start_s must be >= 0 seconds; got {start_s}")
         if start_s and self.kind is not SourceKind.FILE:
             raise ValueError(f"start_s needs a file source; {redact_url(url)} is a {self.kind} source")
+        self.start_s = start_s
         self._seek_s = start_s  # where the next session starts reading; 0 after the first
         self.analysis_fps = analysis_fps
         self.realtime = realtime
@@ -416,14 +418,7 @@ class CameraSource:
             # parallelism, and FFmpeg's own frame threads only add hand-offs. PyAV decodes without the GIL.
             stream.codec_context.thread_count = self.decoder_threads
             stream.thread_type = "AUTO"
-            seeked = False
-            if self._seek_s > 0 and stream.time_base is not None:
-                try:
-                    container.seek(round(self._seek_s / stream.time_base), stream=stream, backward=True)
-                except av.FFmpegError as e:
-                    raise StreamError(f"cannot seek to {self._seek_s} s in {self.url}: {e}") from e
-                seeked = True
-            self._seek_s = 0.0
+            seeked = self._seek(container, stream)
             if self.ring.set_codec_params(CodecParams.from_stream(stream)):
                 self.log.info("stream parameters changed; packet ring cleared")
             session = _Session(stream, self._new_timeline(stream), Pacer(self._stop) if self._paced else None)
@@ -437,8 +432,20 @@ class CameraSource:
             finally:
                 if session.timeline.end_s is not None:
                     self._timeline_end_s = session.timeline.end_s
-            if not seeked:  # a pass that started later holds fewer packets than the header lists
-                self._check_complete(session)
+            self._check_complete(session, seeked)
+
+    def _seek(self, container: InputContainer, stream: VideoStream) -> bool:
+        """The first pass of a file with start_s: go to the keyframe at or before it (in containers with
+        an index, such as MP4 and MKV; others land near it). Tried once: a file that cannot seek (a raw
+        H.264 stream) fails, or when it loops is read again from its start."""
+        start_s, self._seek_s = self._seek_s, 0.0
+        if start_s <= 0 or stream.time_base is None:
+            return False
+        try:
+            container.seek((stream.start_time or 0) + round(start_s / stream.time_base), stream=stream, backward=True)
+        except av.FFmpegError as e:
+            raise StreamError(f"cannot seek to {start_s} s (start_s) in video file {self.url}: {e}") from e
+        return True
 
     @property
     def _paced(self) -> bool:
@@ -451,14 +458,18 @@ class CameraSource:
         start = self._timeline_end_s
         if self.kind is not SourceKind.FILE and self._last_packet_wall is not None:
             start += max(0.0, time.time() - self._last_packet_wall)  # live: the outage is part of stream time
-        return Timeline(stream.time_base, start, float(1 / rate))
+        untimed_after = 0 if self.kind is SourceKind.FILE else UNTIMED_LIMIT  # a raw .h264 file has no timestamps
+        return Timeline(stream.time_base, start, float(1 / rate), untimed_after=untimed_after)
 
-    def _check_complete(self, session: _Session) -> None:
-        """A file whose header promises more packets than it holds was cut short: say so."""
+    def _check_complete(self, session: _Session, seeked: bool) -> None:
+        """A file whose header promises more packets than it holds was cut short: say so. A pass that
+        started later (``seeked``) holds fewer; it must hold some that could be decoded."""
         expected = session.stream.frames
+        if self.kind is SourceKind.FILE and seeked and session.timeline.end_s is None:
+            raise StreamError(f"video file {self.url} has no keyframe at or after {self.start_s} s (start_s)")
         if self.kind is SourceKind.FILE and session.packets == 0:
             raise StreamError(f"video file {self.url} holds no video packets (expected H.264/H.265 video)")
-        if self.kind is SourceKind.FILE and expected > 0 and session.packets < expected:
+        if self.kind is SourceKind.FILE and not seeked and expected > 0 and session.packets < expected:
             raise StreamError(
                 f"video file {self.url} is truncated: its header lists {expected} video packets, "
                 f"only {session.packets} could be read"

@@ -26,7 +26,12 @@ class Timeline:
     server loops its file) the timeline continues one frame after the latest packet.
     """
 
-    def __init__(self, time_base: Fraction, start_s: float, frame_s: float, jump_back_s: float = 1.0) -> None:
+    def __init__(
+        self, time_base: Fraction, start_s: float, frame_s: float, jump_back_s: float = 1.0,
+        untimed_after: int = UNTIMED_LIMIT,
+    ) -> None:  # fmt: skip
+        """``untimed_after``: packets without a timestamp before the source counts as untimed (a live
+        stream may send a few before its clock starts; a file's packets are as they will stay: 0)."""
         if time_base <= 0 or frame_s <= 0:
             raise ValueError(f"time base and frame duration must be > 0; got {time_base} and {frame_s} s")
         self.time_base = time_base
@@ -34,6 +39,7 @@ class Timeline:
         self._frame = max(1, round(frame_s / time_base))
         self._jump = round(jump_back_s / time_base)
         self._offset: int | None = None  # timeline ticks = raw ticks + offset
+        self._untimed_after = untimed_after
         self._untimed = 0  # packets seen without any timestamp before the start
         self._synthesize = False  # untimed source: stamp every packet one frame after the previous
         self._last_key: int | None = None  # timeline dts (or pts) of the previous packet
@@ -50,7 +56,7 @@ class Timeline:
         if not self.started:
             if raw is None:
                 self._untimed += 1
-                self._synthesize = is_keyframe and self._untimed > UNTIMED_LIMIT
+                self._synthesize = is_keyframe and self._untimed > self._untimed_after
             elif is_keyframe:
                 self._offset = self._start - raw
             if not self.started:

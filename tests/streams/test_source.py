@@ -13,6 +13,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -248,6 +249,61 @@ def test_a_file_can_start_later_and_loops_from_its_beginning(make_clip: ClipFact
     assert shown[looped] < 5 and source.health().reconnects == 0, shown
     steps = [b.t_s - a.t_s for a, b in itertools.pairwise(frames)]
     assert steps == pytest.approx([0.2] * 19, abs=1e-3), "t_s keeps its pace into the loop"
+
+
+def _remux(clip: Path, out: Path, fmt: str) -> Path:
+    """The same H.264 packets in another container (``fmt``: h264 = a raw stream, mpegts = transport stream)."""
+    with av.open(str(clip)) as src, av.open(str(out), "w", format=fmt) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                dst.mux(packet)
+    return out
+
+
+def test_a_start_with_nothing_to_decode_after_it_is_an_error_and_a_loop_starts_over(
+    make_clip: ClipFactory, tmp_path: Path
+) -> None:
+    """In a transport stream (no index) a seek past the end lands on a last packet that cannot be decoded
+    alone: said, not taken for the end of the file; a looping source then reads it from its start."""
+    ts = _remux(make_clip(2.0), tmp_path / "clip.ts", "mpegts")
+    once = CameraSource("demo", str(ts), analysis_fps=5.0, start_s=60.0).start()
+    assert once.get(timeout=10.0) is None
+    health = once.health()
+    assert health.state is StreamState.FAILED and health.last_error is not None
+    assert "has no keyframe at or after 60.0 s (start_s)" in health.last_error
+    looping = CameraSource("demo", str(ts), analysis_fps=5.0, loop=True, start_s=60.0, backoff_initial_s=0.05)
+    looping.start()
+    first = looping.get(timeout=10.0)
+    looping.stop()
+    assert first is not None and first.t_s == pytest.approx(0.0, abs=1e-3)
+
+
+def test_a_file_that_cannot_seek_says_so_and_a_loop_reads_it_from_its_start(
+    make_clip: ClipFactory, tmp_path: Path
+) -> None:
+    """A raw H.264 stream has no index to seek in: the seek is tried once, not for ever."""
+    raw = _remux(make_clip(2.0), tmp_path / "clip.h264", "h264")
+    once = CameraSource("demo", str(raw), analysis_fps=5.0, start_s=1.0).start()
+    assert once.get(timeout=10.0) is None
+    health = once.health()
+    assert health.state is StreamState.FAILED and health.last_error is not None
+    assert health.last_error.startswith(f"cannot seek to 1.0 s (start_s) in video file {raw}")
+    looping = CameraSource("demo", str(raw), analysis_fps=5.0, loop=True, start_s=1.0, backoff_initial_s=0.05)
+    looping.start()
+    first = looping.get(timeout=10.0)
+    looping.stop()
+    assert first is not None and looping.health().reconnects == 1
+
+
+def test_a_raw_h264_file_gives_every_frame(make_clip: ClipFactory, tmp_path: Path) -> None:
+    """No timestamps in a raw stream: it is stamped from its frame rate from the first keyframe on (the first
+    50 packets were refused, waiting for a timestamp as a live stream's first packets may be, and a
+    shorter file gave nothing at all)."""
+    raw = _remux(make_clip(2.0), tmp_path / "clip.h264", "h264")
+    frames = list(CameraSource("demo", str(raw), analysis_fps=5.0).start())
+    assert [round(f.t_s, 2) for f in frames] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8]
 
 
 @pytest.mark.parametrize(

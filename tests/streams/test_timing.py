@@ -51,6 +51,12 @@ def test_a_source_without_timestamps_is_stamped_from_its_frame_rate() -> None:
     assert timeline.end_s == pytest.approx(1.12)
 
 
+def test_a_file_without_timestamps_is_stamped_from_its_first_keyframe() -> None:
+    """A file's packets are as they will stay (a raw .h264 file has no timestamps): none are refused."""
+    timeline = Timeline(TB, 0.0, frame_s=0.04, untimed_after=0)
+    assert place_all(timeline, [(None, None, False), (None, None, True), (None, None, False)]) == [None, 0, 4]
+
+
 def test_frame_times_follow_the_placed_pts_and_fill_gaps() -> None:
     timeline = Timeline(TB, 0.0, frame_s=0.04)
     assert [timeline.frame_time(pts) for pts in (0, 4, None, 12)] == pytest.approx([0.0, 0.04, 0.08, 0.12])
