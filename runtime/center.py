@@ -37,7 +37,9 @@ from streams.source import CameraSource, SourceKind, source_kind
 log = logging.getLogger("binwatch.runtime")
 
 DEMO_CONFIG = REPO_ROOT / "config" / "demo.yaml"
-HOST_CLOCK = "host clock at decode (NTP)"  # where a live camera's event times come from (evidence manifest)
+# Where event times come from, as the evidence manifest says: a live camera's, a demo camera's.
+HOST_CLOCK = "host clock at decode (NTP)"
+DEMO_CLOCK = "demo clip's time of day, its latest past (today or yesterday)"
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class Center:
         context = EvidenceContext(
             camera_id=cam.id, camera_name=cam.name, community_id=community.id, community_name=community.name,
             point_id=point.id, point_name=point.name, address=point.address, timezone=self.city.timezone,
-            clock_source="demo clip's time of day, its latest past (today or yesterday)" if demo else HOST_CLOCK,
+            clock_source=DEMO_CLOCK if demo else HOST_CLOCK,
             rules={**{k: float(v) for k, v in cam.rules.model_dump().items()},
                    "pre_s": self.evidence.settings.pre_s, "post_s": self.evidence.settings.post_s},
             **common,
