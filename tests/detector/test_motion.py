@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from detector.motion import MotionGate
 
@@ -21,7 +22,9 @@ def _site(shift: tuple[float, float], person_x: int | None = None) -> np.ndarray
     if person_x is not None:
         frame[380:560, person_x : person_x + 60] = (60, 50, 45)
     dx, dy = shift
-    moved = cv2.warpAffine(frame, np.float32([[1, 0, dx], [0, 1, dy]]), (1280, 720), borderMode=cv2.BORDER_REPLICATE)
+    moved = cv2.warpAffine(
+        frame, np.array([[1, 0, dx], [0, 1, dy]], np.float32), (1280, 720), borderMode=cv2.BORDER_REPLICATE
+    )
     return np.asarray(moved, np.uint8)
 
 
@@ -35,3 +38,18 @@ def test_a_shaking_camera_is_not_motion_but_a_person_is() -> None:
     assert not any(shakes), shakes
     walking = [gate.moved(_site((rng.uniform(-3, 3), rng.uniform(-3, 3)), person_x=100 + 40 * i)) for i in range(10)]
     assert all(walking), walking
+
+
+@pytest.mark.parametrize("grey", [30, 100, 160, 230])
+def test_something_new_on_coarse_texture_is_motion(grey: int) -> None:
+    """Gravel of 8-pixel stones from grey 60 to 200: an object set down on it is motion, also one whose grey
+    lies among the stones' (100, 160: a gate that tolerated a whole pixel of shift in every direction
+    missed those). One of grey 130, the gravel's middle, is not (see detector/motion.py)."""
+    gravel = np.random.default_rng(5).integers(60, 201, (90, 160), np.uint8)
+    ground = np.repeat(np.repeat(gravel, 8, axis=0), 8, axis=1)
+    gate = MotionGate()
+    assert gate.moved(ground)
+    assert not gate.moved(ground.copy())
+    with_object = ground.copy()
+    with_object[400:520, 600:680] = grey
+    assert gate.moved(with_object)
