@@ -150,6 +150,16 @@ class HikvisionSpeakerConfig(_HttpSpeaker):
             raise ValueError(f"audio_ids of {', '.join(bad)} must be >= 1 (the device's audioID)")
         return v
 
+    @model_validator(mode="after")
+    def _clips_only_for_audio_alarm(self) -> HikvisionSpeakerConfig:
+        given = sorted({"audio_id", "audio_ids"} & self.model_fields_set)
+        if self.mode == "two_way" and given:
+            raise ValueError(
+                f"stored clips ({', '.join(given)}) are for mode audio_alarm; mode two_way speaks each "
+                "message itself: remove them or set mode: audio_alarm"
+            )
+        return self
+
 
 class DahuaSpeakerConfig(_HttpSpeaker):
     """A Dahua camera through its CGI."""

@@ -84,6 +84,14 @@ def test_hikvision_clips_of_unknown_messages_are_refused(audio_ids: dict[str, in
         SPEAKER.validate_python({"type": "hikvision_isapi", "url": "http://10.0.3.12", "audio_ids": audio_ids})
 
 
+def test_hikvision_stored_clips_in_two_way_mode_are_refused() -> None:
+    """Two-way audio speaks each message: stored clips given with it would be silently ignored."""
+    with pytest.raises(ValidationError, match=r"stored clips \(audio_id, audio_ids\) are for mode audio_alarm"):
+        SPEAKER.validate_python({"type": "hikvision_isapi", "url": "http://10.0.3.12", "mode": "two_way",
+                                 "audio_id": 2, "audio_ids": {"littering": 3}})  # fmt: skip
+    SPEAKER.validate_python({"type": "hikvision_isapi", "url": "http://10.0.3.12", "mode": "two_way"})
+
+
 def test_hikvision_two_way_streams_mulaw_in_a_session(camera: CameraServer, wav: Path) -> None:
     cfg = HikvisionSpeakerConfig(type="hikvision_isapi", url=camera.url, password=SecretStr("12345abc"), mode="two_way")
     result = HikvisionSpeaker(cfg, pace=False).shout(_shout(wav))
