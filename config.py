@@ -15,7 +15,16 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)  # fmt: skip
 
 _M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
@@ -135,7 +144,7 @@ class HikvisionSpeakerConfig(_HttpSpeaker):
         default="audio_alarm", description="Play a clip stored on the device, or stream G.711 over two-way audio."
     )
     audio_id: int = Field(default=1, ge=1, description="Stored clip (audioID) for audio_alarm.")
-    audio_ids: dict[str, int] = Field(
+    audio_ids: dict[str, PositiveInt] = Field(
         default_factory=dict,
         description="audio_alarm: the stored clip per message (littering_warning, littering, off_hours, overflow); "
         "a message not listed plays audio_id.",
@@ -145,9 +154,6 @@ class HikvisionSpeakerConfig(_HttpSpeaker):
     @classmethod
     def _clips_of_known_messages(cls, v: dict[str, int]) -> dict[str, int]:
         _only_known_messages(v)
-        bad = sorted(k for k, clip in v.items() if clip < 1)
-        if bad:
-            raise ValueError(f"audio_ids of {', '.join(bad)} must be >= 1 (the device's audioID)")
         return v
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, R
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from alerts.dispatcher import Action
 from alerts.evidence import FILES, MANIFEST, EvidenceError
 from alerts.export import export_case
 from alerts.ledger import LedgerAction
@@ -154,7 +155,7 @@ def warnings(
         raise HTTPException(422, "since needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
     rows = repo.list_warnings(s, camera, since, limit)
     ids = [w.event_id for w in rows]
-    shouts = repo.attempt_outcomes(s, ids, "warn")
+    shouts = repo.attempt_outcomes(s, ids, Action.WARN)
     events = repo.recorded_events(s, ids)
     return {"items": [{
         "event_id": w.event_id, "camera_id": w.camera_id, "community_id": w.community_id, "kind": w.kind,

@@ -41,8 +41,8 @@ class MotionGate:
     def __init__(self, pixel_threshold: int = 18, area_fraction: float = 0.0015) -> None:
         self.pixel_threshold = pixel_threshold
         self.area_fraction = area_fraction
-        self._reference: NDArray[np.uint8] | None = None
-        self._range: tuple[NDArray[np.int16], NDArray[np.int16]] | None = None  # the reference's, made once
+        # The reference (the last frame that moved) as the range of values each of its pixels takes under shake.
+        self._range: tuple[NDArray[np.int16], NDArray[np.int16]] | None = None
 
     @staticmethod
     def _small(picture: Picture) -> NDArray[np.uint8]:
@@ -54,19 +54,14 @@ class MotionGate:
         """Whether this frame (BGR, or its luma plane) differs from the reference; the reference becomes this
         frame when it does."""
         small = self._small(picture)
-        ref = self._reference
-        if ref is None or ref.shape != small.shape or self._range is None:
-            self._take(small)
+        if self._range is None or self._range[0].shape != small.shape:
+            self._range = _shift_range(small)
             return True
         lo, hi = self._range
         now = small.astype(np.int16)
         t = self.pixel_threshold
         changed = np.count_nonzero((now - hi > t) | (lo - now > t))
         if changed > self.area_fraction * small.size:
-            self._take(small)
+            self._range = _shift_range(small)
             return True
         return False
-
-    def _take(self, small: NDArray[np.uint8]) -> None:
-        self._reference = small
-        self._range = _shift_range(small)

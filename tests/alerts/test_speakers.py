@@ -77,7 +77,7 @@ def test_hikvision_audio_alarm_plays_each_message_its_own_stored_clip(camera: Ca
 @pytest.mark.parametrize(
     ("audio_ids", "message"),
     [({"littering_warn": 2}, "unknown message littering_warn: expected one of"),
-     ({"littering": 0}, r"audio_ids of littering must be >= 1")],
+     ({"littering": 0}, r"audio_ids\.littering\n  Input should be greater than 0")],
 )  # fmt: skip
 def test_hikvision_clips_of_unknown_messages_are_refused(audio_ids: dict[str, int], message: str) -> None:
     with pytest.raises(ValidationError, match=message):

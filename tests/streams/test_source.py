@@ -262,39 +262,31 @@ def _remux(clip: Path, out: Path, fmt: str) -> Path:
     return out
 
 
-def test_a_start_with_nothing_to_decode_after_it_is_an_error_and_a_loop_starts_over(
-    make_clip: ClipFactory, tmp_path: Path
+@pytest.mark.parametrize(
+    ("fmt", "start_s", "error"),
+    [
+        # a transport stream has no index: a seek past its end lands on a last packet that cannot be decoded
+        # alone, which is said rather than taken for the end of the file
+        ("mpegts", 60.0, "video file {path} has no keyframe at or after 60.0 s (start_s)"),
+        # a raw H.264 stream cannot seek at all: the seek is tried once, not for ever
+        ("h264", 1.0, "cannot seek to 1.0 s (start_s) in video file {path}"),
+    ],
+)
+def test_a_start_that_cannot_be_reached_is_an_error_and_a_loop_reads_the_file_from_its_start(
+    make_clip: ClipFactory, tmp_path: Path, fmt: str, start_s: float, error: str
 ) -> None:
-    """In a transport stream (no index) a seek past the end lands on a last packet that cannot be decoded
-    alone: said, not taken for the end of the file; a looping source then reads it from its start."""
-    ts = _remux(make_clip(2.0), tmp_path / "clip.ts", "mpegts")
-    once = CameraSource("demo", str(ts), analysis_fps=5.0, start_s=60.0).start()
+    path = _remux(make_clip(2.0), tmp_path / f"clip.{fmt}", fmt)
+    once = CameraSource("demo", str(path), analysis_fps=5.0, start_s=start_s).start()
     assert once.get(timeout=10.0) is None
     health = once.health()
     assert health.state is StreamState.FAILED and health.last_error is not None
-    assert "has no keyframe at or after 60.0 s (start_s)" in health.last_error
-    looping = CameraSource("demo", str(ts), analysis_fps=5.0, loop=True, start_s=60.0, backoff_initial_s=0.05)
+    assert health.last_error.startswith(error.format(path=path)), health.last_error
+    looping = CameraSource("demo", str(path), analysis_fps=5.0, loop=True, start_s=start_s, backoff_initial_s=0.05)
     looping.start()
     first = looping.get(timeout=10.0)
     looping.stop()
     assert first is not None and first.t_s == pytest.approx(0.0, abs=1e-3)
-
-
-def test_a_file_that_cannot_seek_says_so_and_a_loop_reads_it_from_its_start(
-    make_clip: ClipFactory, tmp_path: Path
-) -> None:
-    """A raw H.264 stream has no index to seek in: the seek is tried once, not for ever."""
-    raw = _remux(make_clip(2.0), tmp_path / "clip.h264", "h264")
-    once = CameraSource("demo", str(raw), analysis_fps=5.0, start_s=1.0).start()
-    assert once.get(timeout=10.0) is None
-    health = once.health()
-    assert health.state is StreamState.FAILED and health.last_error is not None
-    assert health.last_error.startswith(f"cannot seek to 1.0 s (start_s) in video file {raw}")
-    looping = CameraSource("demo", str(raw), analysis_fps=5.0, loop=True, start_s=1.0, backoff_initial_s=0.05)
-    looping.start()
-    first = looping.get(timeout=10.0)
-    looping.stop()
-    assert first is not None and looping.health().reconnects == 1
+    assert looping.health().reconnects == 1
 
 
 def test_a_raw_h264_file_gives_every_frame(make_clip: ClipFactory, tmp_path: Path) -> None:
