@@ -3,7 +3,10 @@
 Sources are fused in order of trust: the model's garbage boxes first, then the left-object
 detector's candidates. Where a candidate overlaps a model box it is the same thing seen twice and
 the model's box stands, so an object's box does not flip between sources from frame to frame (a
-flip would look like the object moving and restart its rest).
+flip would look like the object moving and restart its rest). A smaller candidate right beside a
+model box is a part of that thing the model leaves out, most often its shadow on the ground: it
+too is dropped (it would otherwise become a second object, and a second event, beside the first).
+Boxes of one source are never joined by nearness: the model tells two bags side by side apart.
 
 A source may say since when a box has been at rest (the left-object detector reports an object
 only after it has stood still for seconds): an object keeps the earliest such time while it stays
@@ -23,6 +26,7 @@ from detector.tracks import Box, iou, moved, overlap_of_smaller
 
 MATCH_IOU = 0.3
 DUPLICATE_OVERLAP = 0.5  # a box lying this much inside one already taken this frame is a part of that thing
+ADJOIN_FRAC = 0.25  # a smaller box of a less trusted source this near a box (share of its longer side) is a part of it
 GRACE_S = 2.0  # an object unseen this long is forgotten (the rules keep their own, longer grace)
 
 
@@ -72,19 +76,22 @@ class GroundObjectTracker:
         """Objects seen this frame.
 
         ``sources`` in order of trust; within one source the higher score goes first. A box
-        overlapping one already taken this frame is a duplicate and is dropped.
+        overlapping one already taken this frame is a duplicate and is dropped, and so is a smaller
+        box of a later source right beside one (see `_part_of`).
         """
-        ranked: list[tuple[Box, float, float]] = []
-        for src in sources:
+        ranked: list[tuple[int, Box, float, float]] = []
+        for rank, src in enumerate(sources):
             for i in np.argsort(-src.scores, kind="stable"):
                 b = src.xyxy[i]
                 rest = math.nan if src.rest_s is None else float(src.rest_s[i])
-                ranked.append(((float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(src.scores[i]), rest))
+                box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+                ranked.append((rank, box, float(src.scores[i]), rest))
         seen: list[TrackedObject] = []
+        seen_rank: list[int] = []
         taken: set[int] = set()
-        for box, sc, rest in ranked:
-            if any(iou(box, o.xyxy) > MATCH_IOU or overlap_of_smaller(box, o.xyxy) > DUPLICATE_OVERLAP for o in seen):
-                continue  # the same thing seen twice (model box and background candidate, or a part of it)
+        for rank, box, sc, rest in ranked:
+            if any(_part_of(box, o.xyxy, adjoining=r < rank) for o, r in zip(seen, seen_rank, strict=True)):
+                continue  # the same thing seen twice (model box and background candidate), or a part of it
             best, best_iou = None, MATCH_IOU
             for obj in self._objects:
                 if obj.object_id in taken:
@@ -103,5 +110,19 @@ class GroundObjectTracker:
                 best.at_rest_since, best.rest_box = min(rest, t_s), box
             taken.add(best.object_id)
             seen.append(TrackedObject(best.object_id, box, best.score, best.at_rest_since))
+            seen_rank.append(rank)
         self._objects = [o for o in self._objects if t_s - o.last_seen < GRACE_S]
         return seen
+
+
+def _part_of(box: Box, other: Box, adjoining: bool) -> bool:
+    """Whether ``box`` is ``other`` seen again or a part of it: overlapping it, or (``adjoining``: ``box``
+    comes from a less trusted source) smaller than it and within ADJOIN_FRAC of its longer side."""
+    if iou(box, other) > MATCH_IOU or overlap_of_smaller(box, other) > DUPLICATE_OVERLAP:
+        return True
+    if not adjoining:
+        return False
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    w, h = other[2] - other[0], other[3] - other[1]
+    gap = max(0.0, box[0] - other[2], other[0] - box[2], box[1] - other[3], other[1] - box[3])
+    return area < w * h and gap <= ADJOIN_FRAC * max(w, h)

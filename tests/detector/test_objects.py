@@ -44,6 +44,35 @@ def test_a_candidate_alone_keeps_its_object_when_the_model_misses_a_frame() -> N
     assert first[0].object_id == second[0].object_id
 
 
+SHADOW = (774.0, 361.0, 790.0, 368.0)  # the bag's shadow on the ground, just below the model's box
+
+
+def test_a_candidate_right_beside_a_model_box_and_smaller_is_part_of_that_thing() -> None:
+    """The model's box leaves out a bag's shadow; the left-object detector finds the shadow as a static
+    change of its own (seen on a night clip: a second littering event under the first). It is not an object."""
+    tracker = GroundObjectTracker()
+    for i in range(5):
+        out = tracker.update([src(boxes(MODEL_BOX), scores(0.8)), src(boxes(SHADOW), scores(0.7))], i * 0.2)
+        assert [(o.object_id, o.xyxy) for o in out] == [(1, MODEL_BOX)]
+
+
+@pytest.mark.parametrize(
+    ("model", "candidate"),
+    [
+        ((MODEL_BOX, (774.0, 361.0, 790.0, 368.0)), None),  # two model boxes: the model tells them apart
+        ((MODEL_BOX,), (740.0, 360.0, 820.0, 420.0)),  # a candidate larger than the model's box beside it
+        ((MODEL_BOX,), (774.0, 375.0, 790.0, 382.0)),  # a small candidate further off (17 px below; 12.5 px is near)
+    ],
+    ids=["same-source", "larger", "further"],
+)
+def test_things_beside_a_model_box_stay_separate(
+    model: tuple[tuple[float, float, float, float], ...], candidate: tuple[float, float, float, float] | None
+) -> None:
+    cands = NONE if candidate is None else src(boxes(candidate), scores(0.7))
+    out = GroundObjectTracker().update([src(boxes(*model), scores(*[0.8] * len(model))), cands], 0.0)
+    assert len(out) == 2
+
+
 def test_separate_things_stay_separate_and_forgotten_after_grace() -> None:
     tracker = GroundObjectTracker()
     two = tracker.update([src(boxes(MODEL_BOX, (100, 100, 140, 140)), scores(0.6, 0.7)), NONE], 0.0)
