@@ -61,6 +61,7 @@ class CameraAnalyzer:
     _last: Detections = field(default_factory=Detections.empty)
     _left_candidates: GarbageBoxes = _NO_BOXES
     _left_slot: int | None = None
+    _unsettled: bool = False  # the model last saw a moving frame: the next still one goes to it too
 
     def __post_init__(self) -> None:
         if not self.left_object_hz >= 1.0:  # its clocks count a longer gap as one second (max_dt_s)
@@ -86,9 +87,14 @@ class CameraAnalyzer:
 
         Garbage waiting for confirmation does not keep the model busy: in a still scene with nobody in
         view, the model's last boxes stand for the frame (what lies still is where it was), and the
-        rules' clocks run on every frame anyway."""
+        rules' clocks run on every frame anyway. So the last boxes must be of the still scene: the first
+        still frame after motion goes to the model once more. (A person leaving the frame ends as a sliver
+        at its edge, too small for the gate; a model that took the sliver for a bag and was then skipped
+        kept that bag on the ground for good.)"""
         moved = self._gate.moved(picture)
-        return moved or self._people_present
+        settle = self._unsettled and not moved
+        self._unsettled = moved
+        return moved or settle or self._people_present
 
     def process(self, picture: Picture, t_s: float, wall: dt.datetime, detections: Detections | None) -> list[Event]:
         """Advance this camera by one analysed frame (``picture`` as for :meth:`needs_detection`);

@@ -57,5 +57,29 @@ def test_garbage_waiting_in_a_still_scene_with_nobody_in_view_does_not_keep_the_
         need = analyzer.needs_detection(frame)
         asked.append(need)
         events += analyzer.process(frame, t, START, bag if need else None)
-    assert asked == [True] + [False] * 74  # the first frame only: nothing moved after it, nobody came
+    assert asked == [True, True] + [False] * 73  # the first frame (and the next, still: it settles), nobody came
     assert [(e.state.value, e.t_s) for e in events] == [("start", 10.0)]
+
+
+def test_the_first_still_frame_after_motion_goes_to_the_model_once_more() -> None:
+    """A person walks out of the frame: the last frame with them is motion, but what is left of them at the
+    edge is too small for the gate when it goes. The model took that sliver for a bag (seen on passerby
+    7404); the next still frame must go to the model, or its bag stands for good and becomes littering."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, use_left_objects=False)
+    ground = np.full((180, 320, 3), 90, np.uint8)
+    walking = ground.copy()
+    walking[60:170, 240:300] = 200  # someone large in view
+    leaving = ground.copy()
+    leaving[150:160, 318:320] = 200  # a sliver at the right edge, under the gate's area threshold
+    sliver_bag = Detections(np.asarray([[312, 148, 320, 162]], np.float32), np.asarray([0.6], np.float32),
+                            np.asarray([Role.GARBAGE], np.int64))  # fmt: skip
+    frames = [ground, walking, leaving] + [ground] * 70
+    asked, events = [], []
+    for i, frame in enumerate(frames):
+        need = analyzer.needs_detection(frame)
+        asked.append(need)
+        model_sees = sliver_bag if frame is leaving else Detections.empty()
+        events += analyzer.process(frame, i / 5.0, START, model_sees if need else None)
+    assert asked[:4] == [True, True, True, True]  # the first frame, walking, leaving, then the still frame
+    assert not any(asked[4:])
+    assert events == []
