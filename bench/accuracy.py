@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("out/bench-clips"))
     ap.add_argument("--kinds", default="littering,off_hours,overflow", help="kinds to score")
     ap.add_argument("--no-left-objects", action="store_true")
-    ap.add_argument("--json", type=Path, default=None, help="also write per-clip results here")
+    ap.add_argument("--json", type=Path, default=None, help="also write the totals per kind here (JSON)")
     ap.add_argument("--scenarios", default=None, help="comma-separated subset of scenarios (default all)")
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
