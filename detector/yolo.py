@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.detections import Detections, Role
+from detector.person_ids import StableIds, TrackedPerson
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ BUNDLED_MODEL = REPO_ROOT / "models" / "binwatch-synth-n.pt"
 # Its OpenVINO copy (`binwatch export models/binwatch-synth-n.pt --half`): the same network, faster on a CPU.
 BUNDLED_OPENVINO = REPO_ROOT / "models" / "binwatch-synth-n_openvino_model"
 DEFAULT_IMGSZ = 480  # the bundled model was fine-tuned at 480 px: small bags, night footage
+HANDOVER_S = 1.0  # a track born this close to another's end, over its last box, carries that person's id on
 
 # Model class name -> role. A COCO model maps person only: it has no garbage class.
 DEFAULT_ROLE_MAP: Mapping[str, Role] = {
@@ -352,21 +354,22 @@ class PersonTracker:
     person for 6 s instead of 1, so the buffer is set from seconds times the analysis rate.
     """
 
-    def __init__(self, analysis_fps: float, lost_s: float = 4.0) -> None:
+    def __init__(self, analysis_fps: float, lost_s: float = 4.0, handover_s: float = HANDOVER_S) -> None:
         from types import SimpleNamespace
 
         _ultralytics()
         from ultralytics.trackers.byte_tracker import BYTETracker
 
+        buffer = max(1, round(lost_s * analysis_fps))
         args = SimpleNamespace(
             tracker_type="bytetrack", track_high_thresh=0.3, track_low_thresh=0.1, new_track_thresh=0.35,
-            track_buffer=max(1, round(lost_s * analysis_fps)), match_thresh=0.8, fuse_score=True,
+            track_buffer=buffer, match_thresh=0.8, fuse_score=True,
         )  # fmt: skip
         self._tracker = BYTETracker(args)  # type: ignore[no-untyped-call]
+        self._ids = StableIds(max(1, round(handover_s * analysis_fps)), buffer + 1)
 
-    def update(
-        self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]
-    ) -> list[tuple[int, tuple[float, ...], float]]:
-        """Track ids, boxes and scores of the people confirmed this frame."""
+    def update(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> list[TrackedPerson]:
+        """Ids, boxes and scores of the people confirmed this frame; an id carries on across ByteTrack's
+        id switches (`detector.person_ids`)."""
         out = self._tracker.update(_TrackInput(xyxy.astype(np.float32), conf.astype(np.float32)))
-        return [(int(r[4]), tuple(float(v) for v in r[:4]), float(r[5])) for r in out]
+        return self._ids.update([(int(r[4]), tuple(float(v) for v in r[:4]), float(r[5])) for r in out])

@@ -9,10 +9,6 @@ deposit. Something that appears inside the bins zone (a bag left against a bin, 
 does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too. Whether it is an
 event depends on the collection point's schedule at the frame's wall-clock time. Deposits in the
 same bins zone while an event is open are the same event (dedupe per camera x zone x kind).
-
-A tracker switches ids now and then (two boxes for one person for a frame, then the new id goes on,
-most often where a bag in hand makes the person's outline change: at the bins). What the rule knows
-of a person (the bag in hand, since when in the zone) follows them to the track that takes their place.
 """
 
 from __future__ import annotations
@@ -24,10 +20,7 @@ from dataclasses import dataclass, field, replace
 from config import Schedule
 from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
-from detector.tracks import Box, Place, Tick, foot, overlap_of_smaller
-
-HANDOVER_S = 1.0  # a track that vanished hands what is known of its person to one that takes its place this soon
-HANDOVER_OVERLAP = 0.5  # ... over this share of the smaller of the two boxes
+from detector.tracks import Box, Place, Tick, foot
 
 
 @dataclass(frozen=True)
@@ -42,8 +35,6 @@ class OffHoursParams:
 
 @dataclass
 class _Person:
-    box: Box
-    seen: float
     last_carry_t: float | None = None
     last_carry_box: Box | None = None
     in_zone_since: float | None = None
@@ -67,17 +58,16 @@ class OffHoursRule:
     schedule: Schedule | None
     params: OffHoursParams = field(default_factory=OffHoursParams)
     _people: dict[int, _Person] = field(default_factory=dict)
-    _vanished: list[_Person] = field(default_factory=list)  # tracks gone within HANDOVER_S, no heir yet
     _open: dict[int, tuple[Event, float]] = field(default_factory=dict)  # bins zone -> (event, last deposit t)
     _pending: list[_Pending] = field(default_factory=list)
     _object_first_seen: dict[int, float] = field(default_factory=dict)
 
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
-        self._hand_over({p.track_id: p.xyxy for p in tick.people}, tick.t_s)
+        present = set()
         for p in tick.people:
-            st = self._people.setdefault(p.track_id, _Person(p.xyxy, tick.t_s))
-            st.box, st.seen = p.xyxy, tick.t_s
+            present.add(p.track_id)
+            st = self._people.setdefault(p.track_id, _Person())
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
             elif st.in_zone_since is None:
@@ -115,30 +105,13 @@ class OffHoursRule:
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)
                 out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))
+        for tid in [t for t in self._people if t not in present]:
+            del self._people[tid]
         for zone, (ev, last) in list(self._open.items()):
             if tick.t_s - last >= self.params.close_after_s:
                 del self._open[zone]
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
-
-    def _hand_over(self, boxes: dict[int, Box], t: float) -> None:
-        """Follow people across id switches: the state of a track gone since the last tick goes to the track
-        now over its last box (merged with what that track knows), or waits HANDOVER_S for a new track there."""
-        for tid in [k for k in self._people if k not in boxes]:
-            gone = self._people.pop(tid)
-            heir = _over(gone.box, {k: b for k, b in boxes.items() if k in self._people})
-            if heir is None:
-                self._vanished.append(gone)
-            else:
-                self._people[heir] = _merged(self._people[heir], gone)
-        self._vanished = [v for v in self._vanished if t - v.seen <= HANDOVER_S]
-        for tid, box in boxes.items():
-            if tid in self._people:
-                continue
-            heirs = {i: v.box for i, v in enumerate(self._vanished)}
-            found = _over(box, heirs)
-            if found is not None:
-                self._people[tid] = self._vanished.pop(found)
 
     def _stood(self, st: _Person, t: float) -> bool:
         """Whether the person has stood in the bins zone for stand_s by ``t``."""
@@ -165,27 +138,3 @@ class OffHoursRule:
         )  # fmt: skip
         self._open[zone] = (ev, tick.t_s)
         return [ev]
-
-
-def _over(box: Box, candidates: dict[int, Box]) -> int | None:
-    """The key of the candidate box overlapping ``box`` most, at least HANDOVER_OVERLAP of the smaller one."""
-    best, best_ov = None, HANDOVER_OVERLAP
-    for k, b in candidates.items():
-        ov = overlap_of_smaller(box, b)
-        if ov >= best_ov:
-            best, best_ov = k, ov
-    return best
-
-
-def _merged(now: _Person, gone: _Person) -> _Person:
-    """One person seen as two tracks: the track still here (``now``) keeps its box, and takes the earlier
-    start of the stay in the zone and of the carry, and the later sighting of the bag in hand."""
-
-    def earlier(a: float | None, b: float | None) -> float | None:
-        return b if a is None else a if b is None else min(a, b)
-
-    carry = gone if (gone.last_carry_t or -math.inf) > (now.last_carry_t or -math.inf) else now
-    return _Person(
-        now.box, now.seen, carry.last_carry_t, carry.last_carry_box, earlier(now.in_zone_since, gone.in_zone_since),
-        earlier(now.carry_since, gone.carry_since), now.at_bin_box or gone.at_bin_box,
-    )  # fmt: skip

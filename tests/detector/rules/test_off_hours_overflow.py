@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -92,48 +91,6 @@ def test_a_one_frame_carry_is_a_false_detection_not_a_bag() -> None:
         return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, carried),) if t < 12 else ()
 
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker) == []
-
-
-def _switching(t: float) -> tuple[PersonTrack, ...]:
-    """As `_walk_and_deposit`, but the tracker switches ids at the bins (seen on off_hours clip 7505): at 4.4 s a
-    second box (id 2) is found on the person beside id 1, at 4.6 s id 1 is gone and id 2 goes on; id 2 is seen
-    with the bag only once (under min_carry_s) before the bag leaves the hand."""
-    if t < 4.4:
-        return _walk_and_deposit(t)
-    two = PersonTrack(2, (290, 160, 365, 330), 0.8, Place.BINS, 0, BAG if 4.6 <= t < 4.8 else None)
-    if t < 4.6:
-        return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, BAG), two)
-    return (two,) if t < 9 else ()
-
-
-def _vanishing(t: float) -> tuple[PersonTrack, ...]:
-    """The person's track is lost for a frame at the bins (5.8 s, the bag still in hand) and comes back with a
-    new id (2) just as the bag leaves the hand (6 s): id 2 is never seen carrying."""
-    if t < 5.8:
-        return _walk_and_deposit(t)
-    if t < 6.0:
-        return ()
-    return tuple(dataclasses.replace(p, track_id=2) for p in _walk_and_deposit(t))
-
-
-@pytest.mark.parametrize("people", [_switching, _vanishing], ids=["switch", "lost-for-a-frame"])
-def test_what_is_known_of_a_person_follows_them_across_a_tracker_id_switch(people) -> None:  # type: ignore[no-untyped-def]
-    events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), people)
-    assert [e.state for e in events] == [EventState.START, EventState.END]
-    assert events[0].owner_track == 2 and events[0].bbox == BAG
-
-
-def test_a_track_gone_longer_than_the_handover_leaves_nothing_to_a_new_one() -> None:
-    """Carries the bag in, is lost for 2 s, comes back empty-handed with a new id: nothing known to go on."""
-
-    def lost(t: float) -> tuple[PersonTrack, ...]:
-        if t < 4.6:
-            return _walk_and_deposit(t)
-        if t < 6.6:
-            return ()
-        return (PersonTrack(2, (300, 150, 360, 330), 0.9, Place.BINS, 0, None),) if t < 9 else ()
-
-    assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), lost) == []
 
 
 def _deposit_with_object_at_feet(place: Place) -> list[Event]:

@@ -1,0 +1,94 @@
+"""Person ids that survive a tracker's id switches.
+
+ByteTrack now and then gives one person a new id: it finds two boxes on them for a frame (a bag in hand
+changes their outline, most often at the bins) and goes on with the new one, or loses them for a frame
+and starts a new track where they were. The rules follow people by id (whose bag it was, who stood in the
+bins zone with it), so a switch would make them forget what they saw. Here a track born within
+`handover_frames` of another's end, over that track's last box, carries the ended track's id on.
+
+Only a young track inherits: a person tracked for longer is someone else, however close they stand. Ids
+are given out here (1, 2, ...), the tracker's own are only keys: if the tracker later finds its old track
+again, that one gets a new id, as it is then someone else beside the heir. Pure: boxes in, ids out; time
+counts in updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detector.tracks import Box, overlap_of_smaller
+
+HANDOVER_OVERLAP = 0.5  # the heir's box covers this share of the smaller of its box and the ended track's last box
+
+TrackedPerson = tuple[int, tuple[float, ...], float]  # id, xyxy, score
+
+
+@dataclass(frozen=True)
+class _Ended:
+    last_box: Box
+    ended: int  # the update in which the id was first missing
+
+
+@dataclass
+class StableIds:
+    """Maps a tracker's ids to ids that carry on across a switch; call `update` with every frame's tracks.
+
+    ``handover_frames``: how many updates a track may be born before or after another's end to take its id;
+    ``forget_frames``: a tracker id unseen this long is forgotten (at least the tracker's own lost-track buffer).
+    """
+
+    handover_frames: int
+    forget_frames: int
+    _n: int = 0
+    _next_id: int = 1
+    _ids: dict[int, int] = field(default_factory=dict)  # tracker id -> id given out
+    _holder: dict[int, int] = field(default_factory=dict)  # id given out -> the tracker id holding it
+    _born: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was first seen in
+    _seen: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was last seen in
+    _heirs: set[int] = field(default_factory=set)  # tracker ids that took an ended track's id
+    _last: dict[int, Box] = field(default_factory=dict)  # id given out -> its box, for the ids of the last update
+    _ended: dict[int, _Ended] = field(default_factory=dict)  # ids missing for fewer than handover_frames updates
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.handover_frames <= self.forget_frames:
+            raise ValueError(
+                f"need 1 <= handover_frames <= forget_frames; got {self.handover_frames} and {self.forget_frames}"
+            )
+
+    def update(self, tracks: list[TrackedPerson]) -> list[TrackedPerson]:
+        """This frame's tracks, with the tracker's ids replaced by the ids given out."""
+        n = self._n = self._n + 1
+        boxes: dict[int, Box] = {}
+        for raw, xyxy, _ in tracks:
+            boxes[raw] = (xyxy[0], xyxy[1], xyxy[2], xyxy[3])
+            if raw not in self._ids:
+                self._ids[raw], self._born[raw] = self._give(raw), n
+            self._seen[raw] = n
+        present = {self._ids[raw] for raw in boxes}
+        for pid in [p for p in self._last if p not in present]:
+            self._ended[pid] = _Ended(self._last[pid], n)
+        self._ended = {p: e for p, e in self._ended.items() if n - e.ended < self.handover_frames}
+        young = [r for r in boxes if n - self._born[r] <= self.handover_frames and r not in self._heirs]
+        for pid, e in sorted(self._ended.items()):
+            heir = max(young, key=lambda r: overlap_of_smaller(boxes[r], e.last_box), default=None)
+            if heir is None or overlap_of_smaller(boxes[heir], e.last_box) < HANDOVER_OVERLAP:
+                continue
+            old = self._holder[pid]
+            if old in self._ids:  # the tracker may find its old track again: then it is someone else
+                self._ids[old] = self._give(old)
+            del self._holder[self._ids[heir]]  # the heir's own id, given a few updates ago, ends unseen
+            self._ids[heir], self._holder[pid] = pid, heir
+            self._heirs.add(heir)
+            young.remove(heir)
+            del self._ended[pid]
+        self._last = {self._ids[raw]: box for raw, box in boxes.items()}
+        for raw in [r for r, seen in self._seen.items() if n - seen > self.forget_frames]:
+            self._holder.pop(self._ids.pop(raw), None)
+            del self._born[raw], self._seen[raw]
+            self._heirs.discard(raw)
+        return [(self._ids[raw], xyxy, score) for raw, xyxy, score in tracks]
+
+    def _give(self, raw: int) -> int:
+        pid, self._next_id = self._next_id, self._next_id + 1
+        self._holder[pid] = raw
+        return pid

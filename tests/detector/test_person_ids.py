@@ -1,0 +1,62 @@
+"""Person ids across a tracker's id switches, as tables of the tracker's output frame by frame."""
+
+from __future__ import annotations
+
+import pytest
+
+from detector.person_ids import StableIds
+
+A = (300.0, 150.0, 360.0, 330.0)  # a person at the bins
+A2 = (290.0, 160.0, 365.0, 330.0)  # a second box the tracker finds on the same person
+B = (330.0, 140.0, 395.0, 335.0)  # someone else, standing close (overlapping A by more than half)
+FAR = (700.0, 150.0, 760.0, 330.0)
+
+Frames = list[list[tuple[int, tuple[float, float, float, float]]]]
+
+
+def ids(frames: Frames, handover: int = 5, forget: int = 25) -> list[list[int]]:
+    s = StableIds(handover, forget)
+    return [[pid for pid, _, _ in s.update([(raw, box, 0.9) for raw, box in f])] for f in frames]
+
+
+@pytest.mark.parametrize(
+    ("frames", "expected"),
+    [
+        # ByteTrack finds two boxes on the person (id 4 beside 1), then goes on with 4 (off_hours clip 7505)
+        ([[(1, A)]] * 3 + [[(1, A), (4, A2)], [(4, A2)], [(4, A2)]], [[1]] * 3 + [[1, 2], [1], [1]]),
+        # lost for two frames, found again with a new id where they were
+        ([[(1, A)]] * 3 + [[], [], [(7, A)], [(7, A)]], [[1]] * 3 + [[], [], [1], [1]]),
+        # lost for longer than the handover: a new person
+        ([[(1, A)]] * 3 + [[]] * 6 + [[(7, A)]], [[1]] * 3 + [[]] * 6 + [[2]]),
+        # a new track elsewhere inherits nothing
+        ([[(1, A)]] * 3 + [[(7, FAR)]], [[1]] * 3 + [[2]]),
+    ],
+    ids=["two-boxes-then-switch", "lost-and-found", "lost-too-long", "elsewhere"],
+)
+def test_an_id_carries_on_across_a_switch(frames: Frames, expected: list[list[int]]) -> None:
+    assert ids(frames) == expected
+
+
+def test_someone_tracked_for_longer_does_not_take_the_id_of_a_person_beside_them() -> None:
+    """B has stood beside A for seconds; A leaves the view (their track ends): B keeps B's own id."""
+    frames: Frames = [[(1, A), (2, B)]] * 10 + [[(2, B)]] * 3
+    assert ids(frames) == [[1, 2]] * 10 + [[2]] * 3
+
+
+def test_the_trackers_old_track_found_again_after_the_switch_is_someone_else() -> None:
+    frames: Frames = [[(1, A)]] * 3 + [[(1, A), (4, A2)], [(4, A2)], [(4, A2), (1, FAR)]]
+    out = ids(frames)
+    assert out[-1][0] == 1 and out[-1][1] not in (1, 2)  # the heir keeps 1; the old track is given a new id
+
+
+def test_forgotten_tracker_ids_are_dropped() -> None:
+    s = StableIds(2, 4)
+    for raw in range(1, 50):  # a stream of passers-by, each seen for one frame
+        s.update([(raw, FAR if raw % 2 else A, 0.9)])
+        s.update([])
+    assert len(s._ids) <= 3 and len(s._holder) <= 3 and len(s._seen) <= 3
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="1 <= handover_frames <= forget_frames; got 0 and 5"):
+        StableIds(0, 5)
