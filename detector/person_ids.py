@@ -4,9 +4,11 @@ ByteTrack now and then gives one person a new id: it finds two boxes on them for
 changes their outline, most often at the bins) and goes on with the new one, or loses them for a frame
 and starts a new track where they were. The rules follow people by id (whose bag it was, who stood in the
 bins zone with it), so a switch would make them forget what they saw. Here a track born within
-`handover_frames` of another's end, over that track's last box, carries the ended track's id on.
+`handover_frames` updates of another's end (before or after it), where that track last was (a box of
+about its size and place: IoU >= HANDOVER_IOU), carries the ended track's id on.
 
-Only a young track inherits: a person tracked for longer is someone else, however close they stand. Ids
+Only a track younger than the one that ended inherits: a person tracked for longer is someone else,
+however close they stand, and so is one entering at the frame's edge (a sliver, not a body's box). Ids
 are given out here (1, 2, ...), the tracker's own are only keys: if the tracker later finds its old track
 again, that one gets a new id, as it is then someone else beside the heir. Pure: boxes in, ids out; time
 counts in updates.
@@ -16,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from detector.tracks import Box, overlap_of_smaller
+from detector.tracks import Box, iou
 
-HANDOVER_OVERLAP = 0.5  # the heir's box covers this share of the smaller of its box and the ended track's last box
+HANDOVER_IOU = 0.3  # the heir's box and the ended track's last box overlap this much (about one size and place)
 
 TrackedPerson = tuple[int, tuple[float, ...], float]  # id, xyxy, score
 
@@ -47,7 +49,7 @@ class StableIds:
     _seen: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was last seen in
     _heirs: set[int] = field(default_factory=set)  # tracker ids that took an ended track's id
     _last: dict[int, Box] = field(default_factory=dict)  # id given out -> its box, for the ids of the last update
-    _ended: dict[int, _Ended] = field(default_factory=dict)  # ids missing for fewer than handover_frames updates
+    _ended: dict[int, _Ended] = field(default_factory=dict)  # ids missing now, for at most handover_frames updates
 
     def __post_init__(self) -> None:
         if not 1 <= self.handover_frames <= self.forget_frames:
@@ -67,13 +69,16 @@ class StableIds:
         present = {self._ids[raw] for raw in boxes}
         for pid in [p for p in self._last if p not in present]:
             self._ended[pid] = _Ended(self._last[pid], n)
-        self._ended = {p: e for p, e in self._ended.items() if n - e.ended < self.handover_frames}
+        self._ended = {
+            p: e for p, e in self._ended.items() if p not in present and n - e.ended <= self.handover_frames
+        }  # an id back in view has not ended
         young = [r for r in boxes if n - self._born[r] <= self.handover_frames and r not in self._heirs]
         for pid, e in sorted(self._ended.items()):
-            heir = max(young, key=lambda r: overlap_of_smaller(boxes[r], e.last_box), default=None)
-            if heir is None or overlap_of_smaller(boxes[heir], e.last_box) < HANDOVER_OVERLAP:
-                continue
             old = self._holder[pid]
+            heirs = [r for r in young if self._born[r] > self._born.get(old, 0)]  # younger than the one that ended
+            heir = max(heirs, key=lambda r: iou(boxes[r], e.last_box), default=None)
+            if heir is None or iou(boxes[heir], e.last_box) < HANDOVER_IOU:
+                continue
             if old in self._ids:  # the tracker may find its old track again: then it is someone else
                 self._ids[old] = self._give(old)
             del self._holder[self._ids[heir]]  # the heir's own id, given a few updates ago, ends unseen

@@ -40,6 +40,7 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
+SETTLE_S = 1.0  # after motion, still frames go on to the model this long (their boxes stand for still frames)
 _NO_BOXES = GarbageBoxes(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # shared: never written to
 
 
@@ -61,7 +62,7 @@ class CameraAnalyzer:
     _last: Detections = field(default_factory=Detections.empty)
     _left_candidates: GarbageBoxes = _NO_BOXES
     _left_slot: int | None = None
-    _unsettled: bool = False  # the model last saw a moving frame: the next still one goes to it too
+    _settle_left: int = 0  # still frames that will still go to the model after the last motion
 
     def __post_init__(self) -> None:
         if not self.left_object_hz >= 1.0:  # its clocks count a longer gap as one second (max_dt_s)
@@ -74,6 +75,7 @@ class CameraAnalyzer:
         self._off_hours = OffHoursRule(self.camera.id, self.schedule)
         self._overflow = OverflowRule(self.camera.id, OverflowParams(threshold=r.overflow_occupancy, dwell_s=r.dwell_s))
         self._people_present = False
+        self._settle_frames = max(1, round(SETTLE_S * self.analysis_fps))
         self.history: deque[Tick] = deque(maxlen=max(1, round(HISTORY_S * self.analysis_fps)))
 
     @property
@@ -87,14 +89,16 @@ class CameraAnalyzer:
 
         Garbage waiting for confirmation does not keep the model busy: in a still scene with nobody in
         view, the model's last boxes stand for the frame (what lies still is where it was), and the
-        rules' clocks run on every frame anyway. So the last boxes must be of the still scene: the first
-        still frame after motion goes to the model once more. (A person leaving the frame ends as a sliver
-        at its edge, too small for the gate; a model that took the sliver for a bag and was then skipped
-        kept that bag on the ground for good.)"""
-        moved = self._gate.moved(picture)
-        settle = self._unsettled and not moved
-        self._unsettled = moved
-        return moved or settle or self._people_present
+        rules' clocks run on every frame anyway. So the last boxes must be of the settled scene: still
+        frames go on to the model for SETTLE_S after motion. (A person leaving the frame ends as a sliver
+        at its edge, and its going is too small for the gate; a model that took the sliver for a bag and
+        was then skipped kept that bag on the ground for good.)"""
+        if self._gate.moved(picture):
+            self._settle_left = self._settle_frames
+            return True
+        settling = self._settle_left > 0
+        self._settle_left -= settling
+        return settling or self._people_present
 
     def process(self, picture: Picture, t_s: float, wall: dt.datetime, detections: Detections | None) -> list[Event]:
         """Advance this camera by one analysed frame (``picture`` as for :meth:`needs_detection`);

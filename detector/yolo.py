@@ -366,7 +366,7 @@ class PersonTracker:
             track_buffer=buffer, match_thresh=0.8, fuse_score=True,
         )  # fmt: skip
         self._tracker = BYTETracker(args)  # type: ignore[no-untyped-call]
-        self._ids = StableIds(max(1, round(handover_s * analysis_fps)), buffer + 1)
+        self._ids = StableIds(min(buffer + 1, max(1, round(handover_s * analysis_fps))), buffer + 1)
 
     def update(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> list[TrackedPerson]:
         """Ids, boxes and scores of the people confirmed this frame; an id carries on across ByteTrack's

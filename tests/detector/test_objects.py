@@ -61,9 +61,10 @@ def test_a_candidate_right_beside_a_model_box_and_smaller_is_part_of_that_thing(
     [
         ((MODEL_BOX, (774.0, 361.0, 790.0, 368.0)), None),  # two model boxes: the model tells them apart
         ((MODEL_BOX,), (740.0, 360.0, 820.0, 420.0)),  # a candidate larger than the model's box beside it
-        ((MODEL_BOX,), (774.0, 375.0, 790.0, 382.0)),  # a small candidate further off (17 px below; 12.5 px is near)
+        ((MODEL_BOX,), (774.0, 364.0, 790.0, 371.0)),  # a small candidate further off (6 px below; 4 px is near)
+        (((600.0, 300.0, 840.0, 420.0),), (880.0, 380.0, 920.0, 420.0)),  # a bag 40 px beside a 240-px heap
     ],
-    ids=["same-source", "larger", "further"],
+    ids=["same-source", "larger", "further", "bag-beside-a-heap"],
 )
 def test_things_beside_a_model_box_stay_separate(
     model: tuple[tuple[float, float, float, float], ...], candidate: tuple[float, float, float, float] | None

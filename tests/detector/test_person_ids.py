@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from detector.person_ids import StableIds
@@ -26,12 +28,23 @@ def ids(frames: Frames, handover: int = 5, forget: int = 25) -> list[list[int]]:
         ([[(1, A)]] * 3 + [[(1, A), (4, A2)], [(4, A2)], [(4, A2)]], [[1]] * 3 + [[1, 2], [1], [1]]),
         # lost for two frames, found again with a new id where they were
         ([[(1, A)]] * 3 + [[], [], [(7, A)], [(7, A)]], [[1]] * 3 + [[], [], [1], [1]]),
+        # lost for as long as the handover (5 updates), found again with a new id: the same person
+        ([[(1, A)]] * 3 + [[]] * 5 + [[(7, A)]], [[1]] * 3 + [[]] * 5 + [[1]]),
         # lost for longer than the handover: a new person
         ([[(1, A)]] * 3 + [[]] * 6 + [[(7, A)]], [[1]] * 3 + [[]] * 6 + [[2]]),
+        # someone entering where a person just left the frame: a sliver at the edge is not that person's box
+        ([[(1, (900.0, 150.0, 960.0, 330.0))], [], [(7, (945.0, 150.0, 960.0, 330.0))]], [[1], [], [2]]),
         # a new track elsewhere inherits nothing
         ([[(1, A)]] * 3 + [[(7, FAR)]], [[1]] * 3 + [[2]]),
     ],
-    ids=["two-boxes-then-switch", "lost-and-found", "lost-too-long", "elsewhere"],
+    ids=[
+        "two-boxes-then-switch",
+        "lost-and-found",
+        "lost-as-long-as-the-handover",
+        "lost-too-long",
+        "entering-at-the-edge",
+        "elsewhere",
+    ],
 )
 def test_an_id_carries_on_across_a_switch(frames: Frames, expected: list[list[int]]) -> None:
     assert ids(frames) == expected
@@ -41,6 +54,46 @@ def test_someone_tracked_for_longer_does_not_take_the_id_of_a_person_beside_them
     """B has stood beside A for seconds; A leaves the view (their track ends): B keeps B's own id."""
     frames: Frames = [[(1, A), (2, B)]] * 10 + [[(2, B)]] * 3
     assert ids(frames) == [[1, 2]] * 10 + [[2]] * 3
+
+
+def test_a_duplicate_box_that_ends_takes_nothing_from_the_person_it_lay_on() -> None:
+    """ByteTrack finds a second box (4) on a person tracked since the start (1) for one frame: 1 goes on as 1."""
+    frames: Frames = [[(1, A)]] * 3 + [[(1, A), (4, A2)]] + [[(1, A)]] * 3
+    assert ids(frames) == [[1]] * 3 + [[1, 2]] + [[1]] * 3
+
+
+def test_a_person_missed_for_a_frame_keeps_their_id_when_someone_arrives_beside_them() -> None:
+    """Their id came back: it has not ended, so the newcomer over their box does not take it."""
+    frames: Frames = [[(1, A)]] * 10 + [[], [(1, A)], [(1, A), (7, B)]]
+    assert ids(frames)[-1] == [1, 2]
+
+
+def test_a_track_that_flickered_and_then_inherited_leaves_no_dangling_id() -> None:
+    """Seen on a review: a person (1) missed for a frame, whose duplicate box (4) then took over, and a
+    new track over the same spot after that (this raised KeyError)."""
+    frames: Frames = [[(1, A)]] * 10 + [[(1, A), (4, A2)], [(1, A)], [(4, A2)], [(4, A2), (9, A)]]
+    out = ids(frames)
+    assert out[-1][0] == 1 and len(set(out[-1])) == 2
+
+
+def test_many_people_coming_and_going_never_share_an_id_in_a_frame() -> None:
+    """People appear at four spots, are missed in one frame of ten and leave; the tracker sometimes switches
+    ids. No update fails, no frame holds an id twice, and what is kept stays small."""
+    rng = random.Random(1)
+    spots = [(100.0 * i, 150.0, 100.0 * i + 60, 330.0) for i in range(4)]
+    for _ in range(20):
+        s = StableIds(5, 21)
+        live: dict[int, tuple[float, float, float, float]] = {}
+        next_raw = 1
+        for _ in range(1500):
+            for r in [r for r in live if rng.random() < 0.05]:
+                del live[r]
+            if rng.random() < 0.15 and len(live) < 5:
+                live[next_raw] = rng.choice(spots)
+                next_raw += 1
+            out = [pid for pid, _, _ in s.update([(r, b, 0.9) for r, b in live.items() if rng.random() > 0.1])]
+            assert len(out) == len(set(out))
+        assert max(len(s._ids), len(s._holder), len(s._born), len(s._seen), len(s._heirs)) <= 30
 
 
 def test_the_trackers_old_track_found_again_after_the_switch_is_someone_else() -> None:
