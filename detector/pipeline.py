@@ -89,15 +89,17 @@ class CameraAnalyzer:
 
         Garbage waiting for confirmation does not keep the model busy: in a still scene with nobody in
         view, the model's last boxes stand for the frame (what lies still is where it was), and the
-        rules' clocks run on every frame anyway. So the last boxes must be of the settled scene: still
-        frames go on to the model for SETTLE_S after motion. (A person leaving the frame ends as a sliver
-        at its edge, and its going is too small for the gate; a model that took the sliver for a bag and
-        was then skipped kept that bag on the ground for good.)"""
+        rules' clocks run on every frame anyway. So garbage boxes that stand in must be of the settled
+        scene: while the last boxes hold garbage, still frames go on to the model for SETTLE_S after
+        motion. (A person leaving the frame ends as a sliver at its edge, and its going is too small for
+        the gate; a model that took the sliver for a bag and was then skipped kept that bag on the ground
+        for good.) Without garbage among them, the last boxes hold nothing that could stand in wrongly:
+        people keep the model running by themselves, and bins do not come and go."""
         if self._gate.moved(picture):
             self._settle_left = self._settle_frames
             return True
-        settling = self._settle_left > 0
-        self._settle_left -= settling
+        settling = self._settle_left > 0 and bool(np.any(self._last.role == int(Role.GARBAGE)))
+        self._settle_left -= self._settle_left > 0
         return settling or self._people_present
 
     def process(self, picture: Picture, t_s: float, wall: dt.datetime, detections: Detections | None) -> list[Event]:

@@ -57,7 +57,7 @@ def test_garbage_waiting_in_a_still_scene_with_nobody_in_view_does_not_keep_the_
         need = analyzer.needs_detection(frame)
         asked.append(need)
         events += analyzer.process(frame, t, START, bag if need else None)
-    assert asked == [True] * 6 + [False] * 69  # the first frame and a second of settling; nobody came
+    assert asked == [True] * 6 + [False] * 69  # the first frame and a second of settling (garbage seen); nobody came
     assert [(e.state.value, e.t_s) for e in events] == [("start", 10.0)]
 
 
@@ -66,7 +66,7 @@ def test_still_frames_go_to_the_model_for_a_second_after_motion(sliver_frames: i
     """A person walks out of the frame: what is left of them at the edge is too small for the gate when it
     goes. The model took that sliver for a bag (seen on passerby 7404); were the model skipped from then on,
     that bag would stand for good and become littering. However long the sliver lasts (under a second),
-    the model sees the frame after it."""
+    the model sees the frame after it, and then, with no garbage in its boxes, no more still frames."""
     analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, use_left_objects=False)
     ground = np.full((180, 320, 3), 90, np.uint8)
     walking = ground.copy()
@@ -82,6 +82,22 @@ def test_still_frames_go_to_the_model_for_a_second_after_motion(sliver_frames: i
         asked.append(need)
         model_sees = sliver_bag if frame is leaving else Detections.empty()
         events += analyzer.process(frame, i / 5.0, START, model_sees if need else None)
-    assert asked[:8] == [True] * 8  # the first frame, walking, leaving, and a second (5 frames) of stillness
-    assert not any(asked[8:])
+    settled = 3 + sliver_frames  # the first frame, walking, the sliver's frames and the first without it
+    assert asked[:settled] == [True] * settled
+    assert not any(asked[settled:])  # the model found no garbage there: nothing stands in any more
     assert events == []
+
+
+def test_still_frames_after_motion_are_spared_when_the_last_boxes_hold_no_garbage() -> None:
+    """Something moved (a car's headlights, a cat) and the model found no garbage: nothing of it can stand in
+    for the still frames after it, so they are not sent."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, use_left_objects=False)
+    ground = np.full((180, 320, 3), 90, np.uint8)
+    flash = ground.copy()
+    flash[40:120, 100:220] = 230
+    asked = []
+    for i, frame in enumerate([ground, flash] + [ground] * 10):
+        need = analyzer.needs_detection(frame)
+        asked.append(need)
+        analyzer.process(frame, i / 5.0, START, Detections.empty() if need else None)
+    assert asked == [True, True, True] + [False] * 9  # first frame, the flash, its going (motion too), then none
