@@ -86,11 +86,10 @@ class GroundObjectTracker:
                 rest = math.nan if src.rest_s is None else float(src.rest_s[i])
                 box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
                 ranked.append((rank, box, float(src.scores[i]), rest))
-        seen: list[TrackedObject] = []
-        seen_rank: list[int] = []
+        seen: list[tuple[TrackedObject, int]] = []  # with the rank of the source that gave it
         taken: set[int] = set()
         for rank, box, sc, rest in ranked:
-            if any(_part_of(box, o.xyxy, adjoining=r < rank) for o, r in zip(seen, seen_rank, strict=True)):
+            if any(_part_of(box, o.xyxy, adjoining=r < rank) for o, r in seen):
                 continue  # the same thing seen twice (model box and background candidate), or a part of it
             best, best_iou = None, MATCH_IOU
             for obj in self._objects:
@@ -109,10 +108,9 @@ class GroundObjectTracker:
             if not math.isnan(rest) and (best.at_rest_since is None or rest < best.at_rest_since):
                 best.at_rest_since, best.rest_box = min(rest, t_s), box
             taken.add(best.object_id)
-            seen.append(TrackedObject(best.object_id, box, best.score, best.at_rest_since))
-            seen_rank.append(rank)
+            seen.append((TrackedObject(best.object_id, box, best.score, best.at_rest_since), rank))
         self._objects = [o for o in self._objects if t_s - o.last_seen < GRACE_S]
-        return seen
+        return [o for o, _ in seen]
 
 
 def _part_of(box: Box, other: Box, adjoining: bool) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from detector.tracks import Box, iou
 
+HANDOVER_S = 1.0  # a track born this close to another's end (before or after), where it last was, takes its id
 HANDOVER_IOU = 0.3  # the heir's box and the ended track's last box overlap this much (about one size and place)
 
 TrackedPerson = tuple[int, tuple[float, ...], float]  # id, xyxy, score
@@ -44,7 +45,6 @@ class StableIds:
     _n: int = 0
     _next_id: int = 1
     _ids: dict[int, int] = field(default_factory=dict)  # tracker id -> id given out
-    _holder: dict[int, int] = field(default_factory=dict)  # id given out -> the tracker id holding it
     _born: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was first seen in
     _seen: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was last seen in
     _heirs: set[int] = field(default_factory=set)  # tracker ids that took an ended track's id
@@ -64,7 +64,7 @@ class StableIds:
         for raw, xyxy, _ in tracks:
             boxes[raw] = (xyxy[0], xyxy[1], xyxy[2], xyxy[3])
             if raw not in self._ids:
-                self._ids[raw], self._born[raw] = self._give(raw), n
+                self._ids[raw], self._born[raw] = self._give(), n
             self._seen[raw] = n
         present = {self._ids[raw] for raw in boxes}
         for pid in [p for p in self._last if p not in present]:
@@ -74,26 +74,22 @@ class StableIds:
         }  # an id back in view has not ended
         young = [r for r in boxes if n - self._born[r] <= self.handover_frames and r not in self._heirs]
         for pid, e in sorted(self._ended.items()):
-            old = self._holder[pid]
+            old = next(r for r, p in self._ids.items() if p == pid)  # the tracker id that held it
             heirs = [r for r in young if self._born[r] > self._born.get(old, 0)]  # younger than the one that ended
             heir = max(heirs, key=lambda r: iou(boxes[r], e.last_box), default=None)
             if heir is None or iou(boxes[heir], e.last_box) < HANDOVER_IOU:
                 continue
-            if old in self._ids:  # the tracker may find its old track again: then it is someone else
-                self._ids[old] = self._give(old)
-            del self._holder[self._ids[heir]]  # the heir's own id, given a few updates ago, ends unseen
-            self._ids[heir], self._holder[pid] = pid, heir
+            self._ids[old] = self._give()  # the tracker may find its old track again: then it is someone else
+            self._ids[heir] = pid  # the heir's own id, given a few updates ago, ends unseen
             self._heirs.add(heir)
             young.remove(heir)
             del self._ended[pid]
         self._last = {self._ids[raw]: box for raw, box in boxes.items()}
         for raw in [r for r, seen in self._seen.items() if n - seen > self.forget_frames]:
-            self._holder.pop(self._ids.pop(raw), None)
-            del self._born[raw], self._seen[raw]
+            del self._ids[raw], self._born[raw], self._seen[raw]
             self._heirs.discard(raw)
         return [(self._ids[raw], xyxy, score) for raw, xyxy, score in tracks]
 
-    def _give(self, raw: int) -> int:
+    def _give(self) -> int:
         pid, self._next_id = self._next_id, self._next_id + 1
-        self._holder[pid] = raw
         return pid

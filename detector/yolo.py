@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.detections import Detections, Role
-from detector.person_ids import StableIds, TrackedPerson
+from detector.person_ids import HANDOVER_S, StableIds, TrackedPerson
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ BUNDLED_MODEL = REPO_ROOT / "models" / "binwatch-synth-n.pt"
 # Its OpenVINO copy (`binwatch export models/binwatch-synth-n.pt --half`): the same network, faster on a CPU.
 BUNDLED_OPENVINO = REPO_ROOT / "models" / "binwatch-synth-n_openvino_model"
 DEFAULT_IMGSZ = 480  # the bundled model was fine-tuned at 480 px: small bags, night footage
-HANDOVER_S = 1.0  # a track born this close to another's end, over its last box, carries that person's id on
 
 # Model class name -> role. A COCO model maps person only: it has no garbage class.
 DEFAULT_ROLE_MAP: Mapping[str, Role] = {

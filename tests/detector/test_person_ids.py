@@ -93,7 +93,7 @@ def test_many_people_coming_and_going_never_share_an_id_in_a_frame() -> None:
                 next_raw += 1
             out = [pid for pid, _, _ in s.update([(r, b, 0.9) for r, b in live.items() if rng.random() > 0.1])]
             assert len(out) == len(set(out))
-        assert max(len(s._ids), len(s._holder), len(s._born), len(s._seen), len(s._heirs)) <= 30
+        assert max(len(s._ids), len(s._born), len(s._seen), len(s._heirs)) <= 30
 
 
 def test_the_trackers_old_track_found_again_after_the_switch_is_someone_else() -> None:
@@ -107,7 +107,7 @@ def test_forgotten_tracker_ids_are_dropped() -> None:
     for raw in range(1, 50):  # a stream of passers-by, each seen for one frame
         s.update([(raw, FAR if raw % 2 else A, 0.9)])
         s.update([])
-    assert len(s._ids) <= 3 and len(s._holder) <= 3 and len(s._seen) <= 3
+    assert len(s._ids) <= 3 and len(s._born) <= 3 and len(s._seen) <= 3
 
 
 def test_bad_settings_are_refused() -> None:
