@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shlex
@@ -64,6 +65,28 @@ def _iso(text: str) -> dt.datetime:
     if when.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one, e.g. +08:00")
     return when
+
+
+def _fps(text: str) -> float:
+    """An analysis rate: a finite number of frames per second above 0."""
+    try:
+        fps = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--fps must be a number of frames per second; got {text!r}") from e
+    if not (math.isfinite(fps) and fps > 0):
+        raise argparse.ArgumentTypeError(f"--fps must be > 0; got {text}")
+    return fps
+
+
+def _drop(text: str) -> float:
+    """A share of frames to lose, in percent: 0 <= P < 100."""
+    try:
+        share = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--drop must be a percentage; got {text!r}") from e
+    if not 0 <= share < 100:  # (NaN fails both comparisons)
+        raise argparse.ArgumentTypeError(f"--drop must be in [0, 100) %; got {text}")
+    return share
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -250,19 +273,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     detector = YoloDetector(model, imgsz=args.imgsz)
     evidence = _file_evidence(video, camera, model, args.out, start) if args.evidence else None
     result = analyze_file(
-        video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence
-    )
+        video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence,
+        drop=args.drop, drop_seed=args.drop_seed,
+    )  # fmt: skip
     extra = {
         "video": str(video),
         "camera_id": camera.id,
         "model": str(model),
         "analysis_fps": fps,
+        "drop_percent": args.drop,
+        "drop_seed": args.drop_seed,
         "start": start.isoformat(),
     }
     write_outputs(result, args.out, extra)
     n = sum(1 for e in result.events if e.state.value == "start")
     print(
-        f"{video}: {result.frames_analysed} frames analysed ({result.frames_detected} through the model) "
+        f"{video}: {result.frames_analysed} frames analysed ({result.frames_detected} through the model; "
+        f"{result.frames_dropped} of {result.frames_decoded} decoded frames dropped) "
         f"in {result.wall_s:.1f} s; {n} events -> {args.out}/events.jsonl"
     )
     if evidence is None:
@@ -531,7 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--camera-config", type=Path, default=None, help="camera YAML (zones, schedule, rules)")
     a.add_argument("--model", type=Path, default=None, help="default: the bundled model (OpenVINO copy if installed)")
     a.add_argument("--start", type=_iso, default=None, help="wall-clock time of the first frame (default: file mtime)")
-    a.add_argument("--fps", type=float, default=None, help="analysis rate (default: the camera's, 5)")
+    a.add_argument("--fps", type=_fps, default=None, help="analysis rate (default: the camera's, 5)")
+    a.add_argument(
+        "--drop", type=_drop, default=0.0, metavar="P",
+        help="lose P %% of the decoded frames at random before the analysis-rate sampling, as a live camera on a "
+        "busy machine does (0 <= P < 100; default 0)",
+    )  # fmt: skip
+    a.add_argument("--drop-seed", type=int, default=0, metavar="N", help="seed of --drop's choice (default 0)")
     a.add_argument("--out", type=Path, default=Path("out/analyze"))
     a.add_argument("--imgsz", type=int, default=480, help="model input size (default 480)")
     a.add_argument("--no-left-objects", action="store_true", help="use model detections of garbage only")

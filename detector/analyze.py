@@ -20,9 +20,8 @@ from config import CameraConfig, Zones
 from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event, EventState
 from detector.yolo import YoloDetector
-from streams.decode import FileFrames, Frame
-
-BATCH = 8
+from runtime.loop import CameraLoop
+from streams.decode import FileFrames
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class AnalyzeResult:
     frames_analysed: int
     frames_detected: int
     wall_s: float
+    frames_dropped: int = 0  # decoded frames lost on purpose (`--drop`) before the analysis-rate sampling
 
     def in_state(self, state: EventState) -> list[Event]:
         return [e for e in self.events if e.state is state]
@@ -63,34 +63,24 @@ AfterFrame = Callable[[CameraAnalyzer, float, list[Event]], None]
 
 def analyze_file(
     video: Path, camera: CameraConfig, detector: YoloDetector, start: dt.datetime, fps: float,
-    use_left_objects: bool = True, after_frame: AfterFrame | None = None,
+    use_left_objects: bool = True, after_frame: AfterFrame | None = None, *, drop: float = 0.0, drop_seed: int = 0,
 ) -> AnalyzeResult:  # fmt: skip
-    """Analyse every frame of ``video`` at ``fps``; ``after_frame`` sees each frame's new events (evidence hooks in)."""
+    """Analyse every frame of ``video`` at ``fps`` through the live camera loop (`runtime.loop.CameraLoop`,
+    the model asked one frame at a time, as the gate decides); ``after_frame`` sees each frame's new events
+    (evidence hooks in). ``drop`` % of the decoded frames are lost at random first (seeded by ``drop_seed``),
+    as a live camera on a busy machine loses them."""
     analyzer = CameraAnalyzer(camera, camera.schedule, fps, use_left_objects=use_left_objects)
+    loop = CameraLoop(analyzer, lambda frame: detector.detect([frame.bgr])[0])
     events: list[Event] = []
     t0 = time.perf_counter()
-    frames = FileFrames(video, fps)
-    batch: list[Frame] = []
-
-    def flush() -> None:
-        need = [analyzer.needs_detection(f.picture) for f in batch]
-        dets = iter(detector.detect([f.bgr for f, n in zip(batch, need, strict=True) if n]))
-        for f, n in zip(batch, need, strict=True):
-            wall = start + dt.timedelta(seconds=f.t_s)
-            new = analyzer.process(f.picture, f.t_s, wall, next(dets) if n else None)
-            events.extend(new)
-            if after_frame is not None:
-                after_frame(analyzer, f.t_s, new)
-        batch.clear()
-
+    frames = FileFrames(video, fps, drop=drop, drop_seed=drop_seed)
     for frame in frames:
-        batch.append(frame)
-        if len(batch) == BATCH:
-            flush()
-    if batch:
-        flush()
+        new = loop.step(frame, start + dt.timedelta(seconds=frame.t_s))
+        events.extend(new)
+        if after_frame is not None:
+            after_frame(analyzer, frame.t_s, new)
     return AnalyzeResult(
-        events, frames.decoded, analyzer.frames_seen, analyzer.frames_detected, time.perf_counter() - t0
+        events, frames.decoded, loop.frames_seen, loop.frames_detected, time.perf_counter() - t0, frames.dropped
     )
 
 
@@ -105,6 +95,7 @@ def write_outputs(result: AnalyzeResult, out: Path, extra: dict[str, object]) ->
         "frames_decoded": result.frames_decoded,
         "frames_analysed": result.frames_analysed,
         "frames_detected": result.frames_detected,
+        "frames_dropped": result.frames_dropped,
         "wall_s": round(result.wall_s, 3),
         "events": dict(Counter(e.kind.value for e in starts)),
         "warnings": dict(Counter(e.kind.value for e in warnings)),

@@ -1,4 +1,4 @@
-"""One live camera: its source, its analyzer, its evidence, its wall picture; runs on its own thread."""
+"""One live camera: its source, its analysis loop, its evidence, its wall picture; runs on its own thread."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -19,10 +18,9 @@ import numpy as np
 from alerts.dispatcher import Dispatcher
 from alerts.evidence import EvidenceContext, EvidenceError, EvidenceRecord, EvidenceRequest, EvidenceStore
 from config import CameraConfig, CommunityConfig, PointConfig
-from detector.batching import BatchingDetector
 from detector.overlay import draw_overlay
-from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event, EventState
+from runtime.loop import CameraLoop
 from streams.decode import Frame
 from streams.source import CameraSource
 
@@ -58,8 +56,7 @@ class CameraRuntime:
     point: PointConfig
     camera: CameraConfig
     source: CameraSource
-    analyzer: CameraAnalyzer
-    batching: BatchingDetector
+    loop: CameraLoop  # gate -> model -> analysis, as `binwatch analyze` and the benches run it
     dispatcher: Dispatcher
     evidence: EvidenceStore
     context: EvidenceContext
@@ -68,7 +65,6 @@ class CameraRuntime:
     events_total: Counter[str] = field(default_factory=Counter)
     picture: bytes | None = None  # latest annotated JPEG
     picture_at: float = 0.0
-    detector_errors: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _marks: dict[str, Event] = field(default_factory=dict)
@@ -98,17 +94,10 @@ class CameraRuntime:
                 log.exception("[%s] analysis of frame %d failed", self.camera.id, frame.index)
 
     def _analyse(self, frame: Frame) -> None:
-        det = None
-        if self.analyzer.needs_detection(frame.picture):
-            try:
-                det = self.batching.submit(frame.bgr).result(timeout=30)
-            except (FutureTimeout, RuntimeError, ValueError) as e:
-                self.detector_errors += 1
-                log.error("[%s] detector: %s", self.camera.id, e)
         wall = self.clock(frame)
-        events = self.analyzer.process(frame.picture, frame.t_s, wall, det)
+        events = self.loop.step(frame, wall)
         pre = self.evidence.settings.pre_s
-        pending = self.analyzer.pending_since
+        pending = self.loop.pending_since
         if pending is None:
             self.source.ring.unpin("pending")
         else:
@@ -129,10 +118,10 @@ class CameraRuntime:
                 self._marks.pop(ev.event_id, None)
         now = time.monotonic()
         if now - self.picture_at >= WALL_PICTURE_S:
-            tick = self.analyzer.history[-1] if self.analyzer.history else None
+            tick = self.loop.history[-1] if self.loop.history else None
             marks = [(e.bbox, e.kind.value) for e in self._marks.values()]
             local = wall.astimezone(ZoneInfo(self.timezone))
-            img = draw_overlay(frame.bgr, self.camera.id, local, frame.t_s, tick, self.analyzer.zones, marks)
+            img = draw_overlay(frame.bgr, self.camera.id, local, frame.t_s, tick, self.loop.zones, marks)
             h, w = img.shape[:2]
             if w > 960:
                 img = np.asarray(cv2.resize(img, (960, round(h * 960 / w)), interpolation=cv2.INTER_AREA), np.uint8)
@@ -146,5 +135,5 @@ class CameraRuntime:
         packets = self.source.ring.snapshot(t_from, t_to)
         if codec is None or not packets:
             raise EvidenceError(f"camera {self.camera.id} holds no packets for {t_from:.1f}..{t_to:.1f} s")
-        ticks = [k for k in list(self.analyzer.history) if t_from - 1 <= k.t_s <= t_to + 1]
-        return self.evidence.write(EvidenceRequest(ev, self.context, codec, packets, ticks, self.analyzer.zones))
+        ticks = [k for k in list(self.loop.history) if t_from - 1 <= k.t_s <= t_to + 1]
+        return self.evidence.write(EvidenceRequest(ev, self.context, codec, packets, ticks, self.loop.zones))

@@ -29,6 +29,7 @@ from detector.rules.events import Event, EventState
 from detector.yolo import DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, default_model, software_versions
 from runtime.broker import Broker
 from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
+from runtime.loop import CameraLoop, batched
 from sim.source import is_sim_source, resolve_camera
 from store import repo
 from store.db import database_url, open_database, session_scope
@@ -144,10 +145,9 @@ class Center:
                    "pre_s": self.evidence.settings.pre_s, "post_s": self.evidence.settings.post_s},
             **common,
         )  # fmt: skip
-        analyzer = CameraAnalyzer(cam, schedule, cam.analysis_fps)
+        loop = CameraLoop(CameraAnalyzer(cam, schedule, cam.analysis_fps), batched(self.batching, cam.id))
         return CameraRuntime(
-            community, point, cam, source, analyzer, self.batching, self.dispatcher, self.evidence, context, clock,
-            self.city.timezone,
+            community, point, cam, source, loop, self.dispatcher, self.evidence, context, clock, self.city.timezone,
         )  # fmt: skip
 
     def stop(self) -> None:

@@ -7,10 +7,13 @@ used by command-line tools.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -93,26 +96,49 @@ def open_video(path: Path) -> tuple[InputContainer, VideoStream]:
     return container, container.streams.video[0]
 
 
+T = TypeVar("T")
+
+
+def lose_frames(frames: Iterable[T], percent: float, seed: int = 0) -> Iterator[T]:
+    """``frames`` less ``percent`` % of them (0 <= percent < 100), lost at random as a live camera on a busy
+    machine loses decoded frames; the same ``seed`` loses the same frames."""
+    if not (math.isfinite(percent) and 0.0 <= percent < 100.0):
+        raise ValueError(f"frame loss must be a percentage in [0, 100); got {percent}")
+    rng = random.Random(seed)
+    return (f for f in frames if rng.random() * 100.0 >= percent)
+
+
 class FileFrames:
     """A file decoded as fast as possible, at most ``fps`` frames per stream-second (all if None).
 
-    ``decoded`` counts every frame decoded so far, sampled or not.
+    ``decoded`` counts every frame decoded so far, sampled or not. ``drop`` % of the decoded frames
+    (seeded by ``drop_seed``) are lost before the sampling, as a live camera on a busy machine loses
+    them (`lose_frames`); ``dropped`` counts them.
     """
 
-    def __init__(self, path: Path, fps: float | None = None) -> None:
+    def __init__(self, path: Path, fps: float | None = None, drop: float = 0.0, drop_seed: int = 0) -> None:
+        lose_frames((), drop)  # refuse a bad share now, not at the first frame
         self.path = path
         self.fps = fps
+        self.drop = drop
+        self.drop_seed = drop_seed
         self.decoded = 0
+        self._kept = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.decoded - self._kept
 
     def __iter__(self) -> Iterator[Frame]:
         path, fps = self.path, self.fps
         container, stream = open_video(path)
+        self.decoded, self._kept = 0, 0
         with container:
             stream.thread_type = "AUTO"
             next_t = 0.0
             try:
-                for i, frame in enumerate(container.decode(stream)):
-                    self.decoded = i + 1
+                for i, frame in lose_frames(self._decode(container, stream), self.drop, self.drop_seed):
+                    self._kept += 1
                     t = float(frame.time) if frame.time is not None else i / float(stream.average_rate or 25)
                     if fps is not None and t + 1e-6 < next_t:
                         continue
@@ -120,6 +146,11 @@ class FileFrames:
                     yield Frame(i, t, to_bgr(frame), luma=to_luma(frame))
             except av.FFmpegError as e:
                 raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
+
+    def _decode(self, container: InputContainer, stream: VideoStream) -> Iterator[tuple[int, VideoFrame]]:
+        for i, frame in enumerate(container.decode(stream)):
+            self.decoded = i + 1
+            yield i, frame
 
 
 def iter_file_frames(path: Path, fps: float | None = None) -> Iterator[Frame]:

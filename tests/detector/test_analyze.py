@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streams.decode import lose_frames
 from tests.conftest import binwatch, eval_file
 
 
@@ -71,6 +72,36 @@ def test_bad_video_is_a_clear_error(tmp_path: Path, content: bytes, message: str
     bad.write_bytes(content)
     run = binwatch("analyze", str(bad), "--out", str(tmp_path / "o"))
     assert run.returncode == 2 and message in run.stderr and str(bad) in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--fps", "-3"], "--fps must be > 0; got -3"),
+        (["--fps", "0"], "--fps must be > 0; got 0"),
+        (["--fps", "inf"], "--fps must be > 0; got inf"),
+        (["--fps", "nan"], "--fps must be > 0; got nan"),
+        (["--fps", "fast"], "--fps must be a number of frames per second; got 'fast'"),
+        (["--drop", "100"], "--drop must be in [0, 100) %; got 100"),
+        (["--drop", "-5"], "--drop must be in [0, 100) %; got -5"),
+        (["--drop", "nan"], "--drop must be in [0, 100) %; got nan"),
+    ],
+)
+def test_bad_rate_or_drop_is_refused(tmp_path: Path, option: list[str], message: str) -> None:
+    run = binwatch("analyze", str(tmp_path / "video.mp4"), *option, "--out", str(tmp_path / "o"))
+    assert run.returncode == 2 and message in run.stderr, run.stderr
+
+
+def test_analyze_drops_the_share_of_frames_asked(render, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--drop loses decoded frames before the analysis-rate sampling, the same ones for the same seed,
+    and says how many; the analysis goes on at its rate on what is left."""
+    clip, truth = render("littering", 8101, width=960, height=540)
+    _, summary = analyze(clip, tmp_path, *configured(clip, truth), "--drop", "30", "--drop-seed", "7")
+    kept = sum(1 for _ in lose_frames(range(truth["frames"]), 30.0, seed=7))
+    assert summary["frames_decoded"] == truth["frames"]
+    assert summary["frames_dropped"] == truth["frames"] - kept
+    assert (summary["drop_percent"], summary["drop_seed"]) == (30.0, 7)
+    assert truth["duration_s"] * 5 * 0.6 < summary["frames_analysed"] <= truth["duration_s"] * 5 + 1
 
 
 def test_real_negative_clip_gives_no_event_with_the_coco_model(eval_data: Path, tmp_path: Path) -> None:
