@@ -59,12 +59,18 @@ _TONE_BANDS = 256 // _TONE_BAND
 _LEVELS = np.arange(256, dtype=np.float64)
 _CENTRES = (np.arange(_TONE_BANDS) + 0.5) * _TONE_BAND
 _LOG_CENTRES = np.log(_CENTRES)
-_BAND_KEYS = np.arange(_TONE_BANDS) * 20.0  # band b's ratios (< 20) sort as b * 20 + ratio
 _SAMPLE_STEP = 6  # the tone curve and the noise scale are medians over every 6th pixel of every 6th row
 _TONE_PRIOR = 10.0  # weight, in samples, of the fitted power law in each band
 _TONE_MIN_SAMPLES = 50  # fewer samples make no curve (about 1,800 usable work pixels at the step of 6)
 _TONE_KEEP_FRAC = 0.3  # unless that leaves fewer samples than this (the view itself changed)
+_TONE_CELLS = 4  # the view is cut into 4 x 4 cells ...
+_TONE_MIN_CELLS = 3  # ... and a band of grey seen in fewer of them than this has no say in the tone curve
+_TONE_OUTLIER = np.log(1.2)  # a band's gain this far (20 %) off the power law of all bands is a local change
 _GHOST_EDGE_RATIO = 1.25  # a region whose outline is this much sharper in the background is a ghost
+_GHOST_RING = np.ones((2 * 6 + 1, 2 * 6 + 1), np.uint8)  # the ground around a static region: 6 work pixels wide
+_GHOST_CONTRAST_RATIO = 2.0  # ... a region that stood out from it twice as much in the background ...
+_GHOST_CONTRAST_FLOOR = 4.0  # ... plus this many grey levels, as now, is a ghost
+_GHOST_MARGIN = 8  # work pixels around a static region that the ghost tests look at
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class LeftObjectParams:
     scene_change_frac: float = 0.3  # foreground over this fraction of the frame is a scene change ...
     scene_change_s: float = 5.0  # ... and after this long the long-term background is relearned
     max_dt_s: float = 1.0  # a longer gap between updates counts as this long (a stalled stream is not "static")
+    learn_still_s: float = 1.0  # ground first seen (uncovered by a person) is learned once it stayed still this long
 
     def __post_init__(self) -> None:
         checks = [
@@ -125,6 +132,7 @@ class LeftObjectParams:
             ("scene_change_frac", 0 < self.scene_change_frac <= 1, "0 < scene_change_frac <= 1"),
             ("scene_change_s", self.scene_change_s > 0, "> 0"),
             ("max_dt_s", self.max_dt_s > 0, "> 0"),
+            ("learn_still_s", self.learn_still_s >= 0, ">= 0"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -191,11 +199,14 @@ class LeftObjectDetector:
         # The pixels the medians sample (every _SAMPLE_STEP-th of every _SAMPLE_STEP-th row), as flat indices.
         self._grid = (slice(1, None, _SAMPLE_STEP), slice(1, None, _SAMPLE_STEP))
         self._grid_flat = np.arange(ww * wh).reshape(wh, ww)[self._grid].ravel()
+        rows, cols = np.divmod(self._grid_flat, ww)
+        self._grid_cell = (rows * _TONE_CELLS // wh) * _TONE_CELLS + cols * _TONE_CELLS // ww  # each sample's cell
         # State, set on the first update.
         self._long: FloatImage | None = None
         self._short: FloatImage = np.zeros((wh, ww), np.float32)
         self._clock: FloatImage = np.zeros((wh, ww), np.float32)  # seconds static
         self._known: BoolImage = np.zeros((wh, ww), np.bool_)  # long-term background seen without a person
+        self._still: FloatImage = np.zeros((wh, ww), np.float32)  # seconds each pixel has matched the short-term
         self._changed: BoolImage = np.zeros((wh, ww), np.bool_)  # foreground in the previous update
         self._sigma = 2.0
         self._t_s: float | None = None
@@ -210,6 +221,7 @@ class LeftObjectDetector:
         self._long = None
         self._clock[:] = 0
         self._known[:] = False
+        self._still[:] = 0
         self._changed[:] = False
         self._t_s = None
         self._scene_change_s = 0.0
@@ -315,8 +327,11 @@ class LeftObjectDetector:
             usable &= ~self._changed  # what changed (objects, ghosts) must not bend the tone curve
 
         # Global tone change against the long-term background (exposure, gamma, daylight) divides out.
-        picked = self._grid_flat[usable[self._grid].ravel()]  # a sample is enough for medians
-        inverse = _tone_inverse(frame.ravel().take(picked).astype(np.float32), long.ravel().take(picked))
+        on_grid = usable[self._grid].ravel()
+        picked = self._grid_flat[on_grid]  # a sample is enough for medians
+        inverse = _tone_inverse(
+            frame.ravel().take(picked).astype(np.float32), long.ravel().take(picked), self._grid_cell[on_grid]
+        )
         norm = np.asarray(cv2.LUT(frame, inverse), np.float32)
 
         # Noise scale (robust sigma of the short-term residual), smoothed over time.
@@ -348,18 +363,24 @@ class LeftObjectDetector:
         clock = self._clock
         quiet = ~fg_long & free & ~clipped  # the scene is back to its background here, visibly
         if not scene_change:  # (the ignore: some opencv-python releases' stubs refuse a float scalar, others not)
-            cv2.add(clock, dt, dst=clock, mask=_u8(fg_long & ~fg_short & free))  # type: ignore[call-overload, unused-ignore]
+            counting = fg_long & ~fg_short & free & self._known  # ground never seen yet has nothing to differ from
+            cv2.add(clock, dt, dst=clock, mask=_u8(counting))  # type: ignore[call-overload, unused-ignore]
             falling = np.minimum(clock, np.float32(self.static_s))
             falling -= np.float32(2 * dt)
             cv2.copyTo(np.maximum(falling, 0, out=falling), _u8(quiet), clock)
 
-        # Backgrounds: short-term everywhere; long-term where it matches and nobody stands.
+        # Backgrounds: short-term everywhere; long-term where it matches and nobody stands. Ground first seen
+        # (under someone when analysis started or resumed) is learned once it has stayed still for
+        # learn_still_s, not in the first frame it was uncovered: the person who stood there is often still
+        # partly in it (a foot, a shadow), and what was learned then became a "new object" when it went.
+        self._still += np.float32(dt)
+        self._still[fg_short | ~free] = 0
         a_short = 1.0 - np.exp(-dt / p.short_tau_s)
         cv2.accumulateWeighted(norm, self._short, a_short)
         if not scene_change:
             a_long = 1.0 - np.exp(-dt / p.long_tau_s)
             cv2.accumulateWeighted(norm, long, a_long, mask=_u8(quiet))
-            first_seen = ~self._known & free
+            first_seen = ~self._known & free & (self._still >= p.learn_still_s)
             cv2.copyTo(norm, _u8(first_seen), long)
             self._known |= first_seen
             if p.absorb_s is not None:
@@ -382,15 +403,18 @@ class LeftObjectDetector:
                 long[too_big] = norm[too_big]
                 clock[too_big] = 0
         reach = self._box_mask(people_w, p.person_reach, p.person_pad)
+        changed = fg_long | body | clipped  # not plain ground now
 
         def arrived(box: NDArray[np.float64]) -> bool:
             """False for a ghost: the long-term background had an object here that has gone. It is
             learned away at once (an object in the first frame, or one absorbed and then removed)."""
             x1, y1, x2, y2 = (int(v) for v in box)
-            roi = (slice(max(0, y1 - 3), y2 + 3), slice(max(0, x1 - 3), x2 + 3))  # room for the outline
-            if not _is_ghost(static[roi], norm[roi], long[roi]):
+            m = _GHOST_MARGIN  # room for the outline and the ground around it
+            roi = (slice(max(0, y1 - m), y2 + m), slice(max(0, x1 - m), x2 + m))
+            if not _is_ghost(static[roi], norm[roi], long[roi], changed[roi]):
                 return True
-            here = static[roi].astype(np.bool_)
+            core = static[roi]  # with the changed pixels just around it: its outline, not only its still core
+            here = core.astype(np.bool_) | (cv2.dilate(core, self._kernel).astype(np.bool_) & fg_long[roi])
             long[roi][here] = norm[roi][here]
             clock[roi][here] = 0
             return False
@@ -457,14 +481,16 @@ class LeftObjectDetector:
             best, best_ov = None, 0.0
             for tr in self._tracks:
                 ov = _overlap(box, tr.box)
-                young = t_s - tr.first_static_s <= _YOUNG_S
-                if ov < 0.5 and young and _joins(box, tr.box, _JOIN_YOUNG_FRAC):  # a part that came to rest later
+                if ov < 0.5 and _young(tr, t_s) and _joins(box, tr.box, _JOIN_YOUNG_FRAC):  # came to rest later
                     ov = 0.5
                 if ov > best_ov:
                     best, best_ov = tr, ov
             near_person = _fraction_in(box, reach) >= p.suppress_overlap
             if best is not None and best_ov >= 0.5:
-                if not near_person:  # a person beside it may have added pixels: keep the object's box
+                # A young candidate's new parts are judged as a new candidate is: a ghost beside a real
+                # change (the floor where someone stood at the start, beside a speck that did arrive)
+                # would otherwise join it and be carried on as one object.
+                if not near_person and (not _young(best, t_s) or arrived(box)):
                     best.parts.append(box)
                     best.score = score
             elif not near_person and arrived(box):
@@ -497,37 +523,56 @@ def _u8(mask: BoolImage) -> NDArray[np.uint8]:
     return mask.view(np.uint8)
 
 
-def _tone_inverse(f: FloatImage, b: FloatImage) -> NDArray[np.float32]:
+def _tone_inverse(f: FloatImage, b: FloatImage, cell: NDArray[np.int64]) -> NDArray[np.float32]:
     """A 256-entry table that maps this frame's grey levels back to the long-term background's tone.
 
-    ``f``, ``b``: current and background values of a sample of pixels that should be background. The
-    median ratio f/b in each band of background intensity gives the tone curve T (background level ->
-    frame level), so a change of exposure, gain, offset or gamma is undone without assuming its form;
-    bands with few samples lean on a power law fitted to all bands. Medians ignore objects that cover less
-    than half of a band. The table is T's inverse, so contrast is kept where T only shifts levels."""
+    ``f``, ``b``: current and background values of a sample of pixels that should be background; ``cell``:
+    which of the view's _TONE_CELLS x _TONE_CELLS cells each sample lies in. The ratio f/b in each band of
+    background intensity gives the tone curve T (background level -> frame level), so a change of exposure,
+    gain, offset or gamma is undone without assuming its form; bands with few samples lean on a power law
+    fitted to all bands. A change of the whole picture's tone is the same all over the view, a local one (a
+    shadow that went, a light in one corner, something moved) is not: so a band's ratio is the median over
+    the cells of the view of each cell's median, and a band seen in fewer than _TONE_MIN_CELLS cells is left
+    to the power law. (With a plain median per band, a large shadow in the background leaving at once
+    outnumbered the dark ground of its band, bent the whole curve and made half the view foreground.)
+    The table is T's inverse, so contrast is kept where T only shifts levels."""
     levels = _LEVELS
     if f.size < _TONE_MIN_SAMPLES:
         return levels.astype(np.float32)
     ratio = np.clip(f / np.maximum(b, 1.0), 0.05, 19.9)
     band = np.minimum(b.astype(np.int32) // _TONE_BAND, _TONE_BANDS - 1)
-    counts = np.bincount(band, minlength=_TONE_BANDS)
-    starts = np.cumsum(counts) - counts
-    # Ordered by band, then by ratio (ratios are < 20), each band's middle element is its median: a
-    # partition around those positions finds them without sorting the whole sample.
-    middles = np.minimum(starts + counts // 2, f.size - 1)
-    key = _BAND_KEYS[band] + ratio
+    cells = _TONE_CELLS * _TONE_CELLS
+    group = band * cells + cell
+    n_groups = _TONE_BANDS * cells
+    # Ordered by group, then by ratio (ratios are < 20), each group's middle element is its median.
+    ordered = np.sort(group * 20.0 + ratio)
+    sizes = np.bincount(group, minlength=n_groups)
+    middles = np.minimum(np.cumsum(sizes) - sizes + sizes // 2, ratio.size - 1)
+    cell_med = np.where(sizes > 0, ordered[middles] - np.arange(n_groups) * 20.0, np.nan).reshape(_TONE_BANDS, cells)
+    seen_in = np.count_nonzero(sizes.reshape(_TONE_BANDS, cells), axis=1)
+    counts = np.where(seen_in >= _TONE_MIN_CELLS, np.bincount(band, minlength=_TONE_BANDS), 0)
     g_all = float(np.median(ratio))
-    med = np.where(counts > 0, np.partition(key, middles)[middles] - _BAND_KEYS, g_all)
-    centres = _CENTRES
-    # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
-    prior = np.full(_TONE_BANDS, g_all)
+    med = np.full(_TONE_BANDS, g_all)
     used = counts > 0
-    if np.count_nonzero(used) >= 2:
-        x, y = _LOG_CENTRES[used], np.log(med[used] * centres[used])
-        slope, offset = np.polyfit(x, y, 1, w=np.sqrt(counts[used]))
+    if used.any():
+        med[used] = np.nanmedian(cell_med[used], axis=1)
+    # Sparse bands lean on a power law (gain x gamma) fitted to all bands: it extrapolates a gamma change.
+    # A band off the law by more than _TONE_OUTLIER changed alone (a local change that fills that band in
+    # many cells): it is left out and the law fitted again, so it cannot bend its neighbours' levels.
+    prior = np.full(_TONE_BANDS, g_all)
+    for _ in range(2):
+        if np.count_nonzero(used) < 2:
+            break
+        x, y = _LOG_CENTRES[used], np.log(med[used] * _CENTRES[used])
+        slope, offset = np.polyfit(x, y, 1, w=seen_in[used].astype(np.float64))
         prior = np.exp(offset + (slope - 1) * _LOG_CENTRES)
+        off_law = used & (np.abs(np.log(med / prior)) > _TONE_OUTLIER)
+        if not off_law.any():
+            break
+        used &= ~off_law
+        counts = np.where(used, counts, 0)
     gains = (counts * med + _TONE_PRIOR * prior) / (counts + _TONE_PRIOR)
-    curve = np.maximum.accumulate(np.interp(levels, centres, gains) * levels) + levels * 1e-6  # rising
+    curve = np.maximum.accumulate(np.interp(levels, _CENTRES, gains) * levels) + levels * 1e-6  # rising
     return np.interp(levels, curve, levels).astype(np.float32)
 
 
@@ -537,10 +582,18 @@ def _outside_range(img: FloatImage, ref: FloatImage, tol: FloatImage) -> BoolIma
     return above | (np.asarray(cv2.erode(ref, _SQUARE_3), np.float32) - img > tol)
 
 
-def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage) -> bool:
-    """Whether the edges around a static region are the long-term background's rather than this frame's."""
+def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage, changed: BoolImage) -> bool:
+    """Whether a static region is something of the long-term background that has gone rather than a new object.
+
+    Two signs, either is enough: the edges around the region are the background's rather than this frame's
+    (a sharp object gone), or the region stood out from the ground around it in the background and now
+    blends in (a soft shadow gone, a dim object gone, a person's legs learned in the first frame who walked
+    off): an object that arrives stands out more than the ground it covers did, a ghost less. The ground
+    around is what is plain background now (not ``changed``: foreground, under a person or clipped), so a
+    region that is only part of what changed is compared with the ground, not with the rest of the change."""
     if static.shape[0] < 3 or static.shape[1] < 3:
         return False
+    inside = static.astype(np.bool_)
     ring = cv2.morphologyEx(static, cv2.MORPH_GRADIENT, _SQUARE_3).astype(np.bool_)
     if not ring.any():
         return False
@@ -550,7 +603,21 @@ def _is_ghost(static: NDArray[np.uint8], now: FloatImage, long: FloatImage) -> b
         gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
         return float(np.mean(np.abs(gx[ring]) + np.abs(gy[ring])))
 
-    return edges(long) > _GHOST_EDGE_RATIO * edges(now)
+    if edges(long) > _GHOST_EDGE_RATIO * edges(now):
+        return True
+    around = cv2.dilate(static, _GHOST_RING).astype(np.bool_) & ~inside & ~changed
+    if not around.any() or not inside.any():
+        return False
+
+    def stands_out(img: FloatImage) -> float:
+        return abs(float(np.median(img[inside])) - float(np.median(img[around])))
+
+    return stands_out(long) > _GHOST_CONTRAST_RATIO * stands_out(now) + _GHOST_CONTRAST_FLOOR
+
+
+def _young(tr: _Track, t_s: float) -> bool:
+    """A candidate this new still takes parts of itself that come to rest later."""
+    return t_s - tr.first_static_s <= _YOUNG_S
 
 
 def _moved_on(old: NDArray[np.float64], now: NDArray[np.float64]) -> bool:

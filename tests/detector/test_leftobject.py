@@ -199,15 +199,23 @@ class Scene:
     box_shrink: float = 0.0  # the person detector's box misses this fraction of the body on each side
     box_missed_every: int = 0  # ... and misses the person in every n-th frame (0: never)
     view_change_s: float = 1e9  # the camera is turned to another view at this time
+    shadow: tuple[int, int, int, int] = (380, 200, 560, 340)  # xyxy of a soft shadow cast from outside the view
+    shadow_s: tuple[float, float] = (1e9, 1e9)  # ... on the ground from .. to
     seed: int = 0
 
     def frames(self, duration_s: float) -> Iterator[tuple[float, NDArray[np.uint8], NDArray[np.float32]]]:
         views = ground(self.seed), ground(self.seed + 7)
         rng = np.random.default_rng(self.seed + 1)
         noise = [rng.normal(0, 3, (H, W)).astype(np.float32) for _ in range(7)]  # sensor noise, reused
+        x1, y1, x2, y2 = self.shadow
+        penumbra = np.zeros((H, W), np.float32)
+        penumbra[y1:y2, x1:x2] = 1.0
+        shade = 1.0 - 0.45 * np.asarray(cv2.GaussianBlur(penumbra, (0, 0), 12.0), np.float32)  # soft edges
         for i in range(int(duration_s * self.fps)):
             t = i / self.fps
             img = views[t >= self.view_change_s] + noise[i % len(noise)]
+            if self.shadow_s[0] <= t < self.shadow_s[1]:
+                img = img * shade
             if self.bag_s[0] <= t < self.bag_s[1]:
                 x1, y1, x2, y2 = self.bag
                 img[y1:y2, x1:x2] = self.bag_level
@@ -301,6 +309,38 @@ def test_ignored_area_gives_no_candidate(ignore: Any) -> None:
 def test_object_gone_from_the_first_frame_leaves_no_ghost() -> None:
     # The bag was there when the detector started (so it is in the long-term background); then it went.
     assert not run_scene(Scene(bag_s=(0.0, 5.0)), 20.0).lives
+
+
+@pytest.mark.parametrize(
+    "scene",
+    [
+        Scene(bag_s=(0.0, 6.0), bag_level=80.0),  # a dim object, its edges hardly sharper than the ground
+        Scene(shadow_s=(0.0, 8.0)),  # a shadow of someone outside the view, then they walk off
+        Scene(shadow_s=(0.0, 30.0)),  # ... who stood there for half a minute first
+        Scene(person_path=walk_stand_leave(-1.0, 0.0, 6.0, (300.0, 300.0)), box_shrink=0.15),  # stood in view
+        Scene(person_path=walk_stand_leave(-1.0, 0.0, 6.0, (300.0, 300.0)), box_shrink=0.15, box_missed_every=2),
+    ],
+    ids=["dim-object", "shadow-8s", "shadow-30s", "person-at-start", "person-at-start-missed"],
+)
+def test_what_was_in_view_at_the_start_is_background_when_it_goes(scene: Scene) -> None:
+    """Analysis starts (or resumes after a reconnect) while something is in view that later goes: the
+    floor it uncovers is background, not a new object, and the spot still takes real garbage later."""
+    scene.bag, scene.bag_s = ((440, 250, 480, 290), (40.0, 1e9)) if scene.bag_s[0] > 0 else (scene.bag, scene.bag_s)
+    r = run_scene(scene, 52.0)
+    before = {oid: life for oid, life in r.lives.items() if life.times[0] < 40.0}
+    assert not before, f"a ghost became a candidate: {describe(r)}"
+
+
+@pytest.mark.parametrize("first", ["object", "shadow"])
+def test_garbage_left_where_a_ghost_was_is_found(first: str) -> None:
+    scene = Scene(bag=(420, 240, 470, 290), bag_s=(0.0, 6.0)) if first == "object" else Scene(shadow_s=(0.0, 8.0))
+    frames = list(scene.frames(40.0))
+    later = Scene(bag=(420, 240, 470, 290), bag_s=(25.0, 1e9))
+    mixed = [f if f[0] < 25.0 else g for f, g in zip(frames, later.frames(40.0), strict=True)]
+    r = run(mixed, (W, H))
+    assert [25.0 + STATIC_S <= life.times[0] <= 25.0 + STATIC_S + 2.0 for life in r.lives.values()] == [True], describe(
+        r
+    )
 
 
 def test_a_new_view_is_relearned_not_reported() -> None:
