@@ -16,6 +16,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,26 +68,23 @@ def _iso(text: str) -> dt.datetime:
     return when
 
 
-def _fps(text: str) -> float:
-    """An analysis rate: a finite number of frames per second above 0."""
-    try:
-        fps = float(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"--fps must be a number of frames per second; got {text!r}") from e
-    if not (math.isfinite(fps) and fps > 0):
-        raise argparse.ArgumentTypeError(f"--fps must be > 0; got {text}")
-    return fps
+def _number(option: str, unit: str, ok: Callable[[float], bool], expected: str) -> Callable[[str], float]:
+    """An argparse type for a number option: ``unit`` says what it counts, ``ok`` the values it takes."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(f"{option} must be {unit}; got {text!r}") from e
+        if not ok(value):  # (NaN fails every comparison)
+            raise argparse.ArgumentTypeError(f"{option} must be {expected}; got {text}")
+        return value
+
+    return parse
 
 
-def _drop(text: str) -> float:
-    """A share of frames to lose, in percent: 0 <= P < 100."""
-    try:
-        share = float(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"--drop must be a percentage; got {text!r}") from e
-    if not 0 <= share < 100:  # (NaN fails both comparisons)
-        raise argparse.ArgumentTypeError(f"--drop must be in [0, 100) %; got {text}")
-    return share
+_fps = _number("--fps", "a number of frames per second", lambda v: math.isfinite(v) and v > 0, "> 0")
+_drop = _number("--drop", "a percentage", lambda v: 0 <= v < 100, "in [0, 100) %")
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
