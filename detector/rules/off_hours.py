@@ -7,8 +7,11 @@ with a bag does not stand there. A deposit becomes an event only if, within `con
 object came to rest near the person in a `no_dump` area: a bag set down there is littering, not a
 deposit. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
 does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too. Whether it is an
-event depends on the collection point's schedule at the frame's wall-clock time. Deposits in the
-same bins zone while an event is open are the same event (dedupe per camera x zone x kind).
+event depends on the collection point's schedule at the frame's wall-clock time. Each person who
+deposits is an event of their own, as each is an offender an officer may act on; one person's further
+deposits in the same bins zone while their event is open update it (dedupe per camera x zone x person).
+(Deduped per zone alone, four people of a group dropping bags within seconds made one event, with the
+first one's box and track.)
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class _Person:
     in_zone_since: float | None = None
     carry_since: float | None = None  # start of the current run of frames with a bag in hand
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
+    last_seen_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class OffHoursRule:
     schedule: Schedule | None
     params: OffHoursParams = field(default_factory=OffHoursParams)
     _people: dict[int, _Person] = field(default_factory=dict)
-    _open: dict[int, tuple[Event, float]] = field(default_factory=dict)  # bins zone -> (event, last deposit t)
+    _open: dict[tuple[int, int], tuple[Event, float]] = field(default_factory=dict)  # (zone, person) -> event, t
     _pending: list[_Pending] = field(default_factory=list)
     _object_first_seen: dict[int, float] = field(default_factory=dict)
 
@@ -68,6 +72,7 @@ class OffHoursRule:
         for p in tick.people:
             present.add(p.track_id)
             st = self._people.setdefault(p.track_id, _Person())
+            st.last_seen_s = tick.t_s
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
             elif st.in_zone_since is None:
@@ -105,11 +110,14 @@ class OffHoursRule:
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)
                 out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))
-        for tid in [t for t in self._people if t not in present]:
+        # A person the tracker missed for a moment (a frame in a crowd) is still the one who carried the bag
+        # in: what is known of them is kept as long as a carry is remembered. (Forgotten at once, a person
+        # lost for one frame at the bins came back as someone who had carried nothing: the deposit was lost.)
+        for tid in [t for t, st in self._people.items() if tick.t_s - st.last_seen_s > self.params.carry_memory_s]:
             del self._people[tid]
-        for zone, (ev, last) in list(self._open.items()):
+        for key, (ev, last) in list(self._open.items()):
             if tick.t_s - last >= self.params.close_after_s:
-                del self._open[zone]
+                del self._open[key]
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
 
@@ -128,13 +136,13 @@ class OffHoursRule:
         deposited_at = tick.wall - dt.timedelta(seconds=tick.t_s - t_deposit)
         if self.schedule is None or self.schedule.is_open(deposited_at):
             return []
-        if zone in self._open:
-            ev, _ = self._open[zone]
-            self._open[zone] = (ev, tick.t_s)
-            return [replace(ev, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=box, owner_track=track_id)]
+        if (zone, track_id) in self._open:
+            ev, _ = self._open[(zone, track_id)]
+            self._open[(zone, track_id)] = (ev, tick.t_s)
+            return [replace(ev, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=box)]
         ev = Event.started(
             self.camera_id, EventKind.OFF_HOURS, tick.t_s, tick.wall, t_deposit, box, 1.0, f"bins[{zone}]",
             owner_track=track_id, key=track_id,
         )  # fmt: skip
-        self._open[zone] = (ev, tick.t_s)
+        self._open[(zone, track_id)] = (ev, tick.t_s)
         return [ev]

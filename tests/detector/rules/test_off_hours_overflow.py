@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -59,6 +61,51 @@ def test_off_hours_depends_on_the_schedule(start: dt.datetime, expected: list[Ev
         ev = events[0]
         assert ev.t_start_s == pytest.approx(5.8) and ev.t_s == pytest.approx(12.8) and ev.bbox == BAG  # seen 6.8 + 6 s
         assert ev.zone == "bins[0]" and ev.owner_track == 1
+
+
+def _depositors(*plan: tuple[int, float]) -> Callable[[float], tuple[PersonTrack, ...]]:
+    """People (track id, time they set off) who each carry a bag to the bins and deposit it, 4 s apart or not."""
+
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        out: list[PersonTrack] = []
+        for track, t0 in plan:
+            out += [replace(p, track_id=track) for p in _walk_and_deposit(t - t0)] if t >= t0 else []
+        return tuple(out)
+
+    return people
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        (
+            [(1, 0.0), (2, 3.0)],
+            [(EventState.START, 1), (EventState.START, 2), (EventState.END, 1), (EventState.END, 2)],
+        ),
+        ([(1, 0.0), (2, 3.0), (3, 6.0), (4, 9.0)], [(EventState.START, k) for k in (1, 2, 3, 4)]),
+        ([(1, 0.0), (1, 12.0)], [(EventState.START, 1), (EventState.UPDATE, 1), (EventState.END, 1)]),  # one person
+        ([(1, 0.0), (2, 45.0)], [(EventState.START, 1), (EventState.END, 1), (EventState.START, 2)]),
+    ],
+    ids=["two-people", "a-group-of-four", "one-person-twice", "apart"],
+)
+def test_each_person_who_deposits_off_hours_is_an_event(
+    plan: list[tuple[int, float]], expected: list[tuple[EventState, int]]
+) -> None:
+    events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), _depositors(*plan), end=70.0)
+    got = [(e.state, e.owner_track) for e in events]
+    assert got[: len(expected)] == expected, got
+    assert len({e.event_id for e in events if e.state is EventState.START}) == sum(
+        1 for s, _ in expected if s is EventState.START
+    )
+
+
+@pytest.mark.parametrize("missed", [[6.4], [5.0, 7.0], [4.4, 4.6, 6.6]])
+def test_a_person_the_tracker_misses_for_a_moment_at_the_bins_still_deposits(missed: list[float]) -> None:
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        return () if any(abs(t - m) < 1e-6 for m in missed) else _walk_and_deposit(t)
+
+    events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), people)
+    assert [e.state for e in events] == [EventState.START, EventState.END]
 
 
 def test_carrying_past_the_bins_is_not_a_deposit() -> None:
