@@ -235,13 +235,29 @@ def _run_clip(p: ClipParams) -> ClipResult:
         raise RuntimeError(f"clip {p.index} ({p.name}): {type(e).__name__}: {e}") from e
 
 
+def _render(p: ClipParams, cache: Path) -> float:
+    """Render the clip into ``cache`` unless it is there; seconds it took (0 from the cache)."""
+    clip = cache / p.name
+    if (clip / "truth.json").exists():  # written last: its presence means a complete clip
+        return 0.0
+    t0 = time.perf_counter()
+    write_clip(p.spec(), clip)
+    return time.perf_counter() - t0
+
+
+def render_clips(params: Sequence[ClipParams], cache: Path, jobs: int) -> float:
+    """Render every clip of a sweep ahead of its run (--render-only), reporting nothing of their content, so
+    that the run that scores them, later and on the code then, scores clips nobody has looked at."""
+    if jobs <= 1:
+        return sum(_render(p, cache) for p in params)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs) as pool:
+        return sum(pool.starmap(_render, [(p, cache) for p in params]))
+
+
 def _render_and_analyse(p: ClipParams, settings: RunSettings, detector: YoloDetector) -> ClipResult:
     clip = settings.cache / p.name
-    t0 = time.perf_counter()
-    rendered = not (clip / "truth.json").exists()  # written last: its presence means a complete clip
-    if rendered:
-        write_clip(p.spec(), clip)
-    render_s = time.perf_counter() - t0 if rendered else 0.0
+    render_s = _render(p, settings.cache)
     truth = json.loads((clip / "truth.json").read_text())
     start = dt.datetime.fromisoformat(truth["start"])
     if start != p.start:
@@ -599,6 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--clip-fps", type=_pair, default=CLIP_FPS, help="LO,HI clip frame rate (default 5,25)")
     ap.add_argument("--durations", type=_pair, default=DURATIONS_S, help="LO,HI seconds (default 40,180)")
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples for the F1 interval")
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only render the sweep's clips into the cache, saying nothing of them (the run that scores them later "
+        "with the same --seed-base then costs analysis alone)",
+    )
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
     return ap
@@ -662,6 +684,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     t0 = time.perf_counter()
+    if args.render_only:
+        render_s = render_clips(params, settings.cache, args.jobs)
+        print(f"rendered {len(params)} clips in {time.perf_counter() - t0:.0f} s ({render_s:.0f} s summed over jobs)")
+        return 0
     scores: list[ClipScore] = []
     for r in run_clips(params, settings, args.jobs):
         scores.append(score_clip(r, kinds))

@@ -122,8 +122,14 @@ def test_report_lists_each_miss_and_false_alarm_with_its_command() -> None:
 def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "sweep.json"
     argv = ["--seed-base", str(SEED_BASE), "--clips", "2", "--jobs", "2", *SMOKE]
+    # Rendered ahead, saying nothing of what the clips hold; the run then scores them from the cache.
+    assert accuracy.main([*argv, "--cache", str(tmp_path / "clips"), "--render-only"]) == 0
+    out = capsys.readouterr().out
+    assert "rendered 2 clips" in out and "truth" not in out and "predicted" not in out
+    assert len(list((tmp_path / "clips").glob("*/*/truth.json"))) == 2
     assert accuracy.main([*argv, "--cache", str(tmp_path / "clips"), "--json", str(report)]) == 0
     out = capsys.readouterr().out
+    assert "(rendering 0 s," in out
     assert out.startswith(f"seed base {SEED_BASE}")
     assert f"--seed-base {SEED_BASE}" in out.splitlines()[-1]
     header = next(line for line in out.splitlines() if line.startswith("kind "))
