@@ -46,6 +46,10 @@ class GarbageBoxes:
             raise ValueError(f"garbage boxes need xyxy (N, 4), scores (N) and rest_s (N); got {self.xyxy.shape}, "
                              f"({n},), {rest}")  # fmt: skip
 
+    def where(self, keep: NDArray[np.bool_]) -> GarbageBoxes:
+        """The boxes ``keep`` selects."""
+        return GarbageBoxes(self.xyxy[keep], self.scores[keep], None if self.rest_s is None else self.rest_s[keep])
+
 
 @dataclass(frozen=True)
 class TrackedObject:

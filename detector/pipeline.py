@@ -25,6 +25,7 @@ from detector.rules.events import Event
 from detector.rules.littering import LitteringParams, LitteringRule
 from detector.rules.off_hours import OffHoursRule
 from detector.rules.overflow import OverflowParams, OverflowRule
+from detector.scale import GroundScale
 from detector.thumbnail import Picture, picture_size
 from detector.tracks import BinsOccupancy, Box, GroundObject, PersonTrack, Place, Tick
 from detector.yolo import PersonTracker
@@ -63,6 +64,7 @@ class CameraAnalyzer:
     _left_candidates: GarbageBoxes = _NO_BOXES
     _left_slot: int | None = None
     _settle_left: int = 0  # still frames that will still go to the model after the last motion
+    _scale: GroundScale | None = None  # the scene's scale on the ground, learned from the people seen
 
     def __post_init__(self) -> None:
         if not self.left_object_hz >= 1.0:  # its clocks count a longer gap as one second (max_dt_s)
@@ -108,11 +110,13 @@ class CameraAnalyzer:
         w, h = picture_size(picture)
         if self.zones is None or (self.zones.width, self.zones.height) != (w, h):
             self.zones = ZoneMap.build(self.camera.zones, w, h)
+            self._scale = GroundScale((w, h))
             if self.use_left_objects:  # a new picture size: start over, its old boxes mean nothing now
                 self._left = LeftObjectDetector((w, h), ignore=self.zones.ignored_mask)
                 self._left_slot = None
                 self._left_candidates = _NO_BOXES
         self.frames_seen += 1
+        fresh = detections is not None
         if detections is None:
             detections = self._last
         else:
@@ -123,6 +127,10 @@ class CameraAnalyzer:
         garbage = detections.of_role(Role.GARBAGE)
         tracked = self._tracker.update(people_det.xyxy, people_det.confidence)
         self._people_present = bool(tracked)
+        scale = self._scale
+        assert scale is not None
+        if fresh:  # boxes the model gave for this frame (stand-ins would repeat the same people)
+            scale.observe([(tid, (box[0], box[1], box[2], box[3])) for tid, box, _ in tracked], t_s)
 
         carried_by: dict[int, Box] = {}
         resting: list[int] = []
@@ -151,6 +159,9 @@ class CameraAnalyzer:
                     np.asarray([c.first_static_s - self._left.static_s for c in cands], np.float64),
                 )
             sources.append(self._left_candidates)
+        # Only what can be a thing on the ground goes on (not a sliver at the top, nothing on a wall or a
+        # table, nothing larger than people): see detector/scale.py.
+        sources = [src.where(np.array([scale.plausible(_box(b)) for b in src.xyxy], np.bool_)) for src in sources]
         objects = []
         for o in self._objects.update(sources, t_s):
             place, zi = zones.place_of(o.xyxy)
@@ -204,6 +215,10 @@ class CameraAnalyzer:
             )  # fmt: skip
             out.append(BinsOccupancy(zi, min(1.0, fraction), union))
         return tuple(out)
+
+
+def _box(b: NDArray[np.float32]) -> Box:
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
 def _holder(g: NDArray[np.float32], people: list[tuple[int, tuple[float, ...], float]]) -> int | None:
