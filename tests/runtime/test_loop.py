@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from config import CameraConfig
@@ -129,3 +131,39 @@ def test_a_littering_comes_out_of_the_steps() -> None:
     assert start.t_start_s == dropped_at / FPS and start.t_s == start.t_start_s + 10.0
     assert start.event_id == warning.event_id and start.owner_track is not None
     assert loop.detector_errors == 0
+
+
+def _walk_drop_leave(t: float) -> tuple[list[Box], list[Box]]:
+    """(people, garbage) at time t: walks right with a bag in hand, sets it down at 2 s, leaves to the left."""
+    if t < 2.0:
+        x = 20 + 20 * t
+        return [(x, 60, x + 40, 160)], [(x + 40, 110, x + 55, 125)]
+    x = 60 - 75 * (t - 2.0)
+    return ([(x, 60, x + 40, 160)] if x + 40 > 0 else []), [(100, 145, 115, 160)]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        [i / 5 for i in range(70)],  # every frame at 5 fps
+        [i / 5 for i in range(70) if np.random.default_rng(3).random(70)[i] >= 0.3],  # 30 % lost at random
+        [i / 5 for i in range(70) if np.random.default_rng(8).random(70)[i] >= 0.3],
+        [i / 2 for i in range(28)],  # analysed at 2 fps
+        [i / 5 for i in range(70) if not 11 <= i < 26],  # the stream stalls for 3 s as the person leaves
+    ],
+    ids=["all", "lose-30-a", "lose-30-b", "2-fps", "3-s-stall"],
+)
+def test_the_rules_keep_time_across_lost_frames(times: list[float]) -> None:
+    """Frames lost (a busy machine, a slow analysis rate, a stalled stream) leave gaps, but the rules count
+    stream time, not frames: the littering is confirmed dwell_s after the first frame that shows the bag
+    at rest, and no later than the gap after that."""
+    loop = loop_with(lambda f: detections(*_walk_drop_leave(f.t_s)))
+    events = []
+    for t in times:
+        bgr = picture(*(b for boxes in _walk_drop_leave(t) for b in boxes))
+        events += loop.step(Frame(round(t * 10), t, bgr, camera_id="cam"), START + dt.timedelta(seconds=t))
+    (start,) = [e for e in events if e.state is EventState.START]
+    seen_down = min(t for t in times if t >= 2.0)
+    largest_gap = max(b - a for a, b in itertools.pairwise(times))
+    assert seen_down <= start.t_start_s <= seen_down + largest_gap, (start.t_start_s, seen_down)
+    assert start.t_start_s + 10.0 <= start.t_s <= start.t_start_s + 10.0 + largest_gap + 1e-6
