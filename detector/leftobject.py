@@ -50,6 +50,7 @@ _JOIN_GAP_PX = 4  # parts of one object are at most this many work pixels apart 
 _JOIN_GAP_FRAC = 0.3  # ... or this fraction of the larger part's longer side
 _YOUNG_S = 5.0  # a candidate this new still takes parts of itself that come to rest later ...
 _JOIN_YOUNG_FRAC = 1.0  # ... up to this fraction of the longer side away; older ones only overlapping parts
+_PART_MEMORY_S = 10.0  # a candidate's box is the union of its parts seen this long ago or since
 _SQUARE_2 = np.ones((2, 2), np.uint8)  # structuring elements, made once
 _SQUARE_3 = np.ones((3, 3), np.uint8)
 _MORPH_MARGIN = 6  # pixels around the static ones that cleaning them up (opening 2x2, closing 5x5) can touch
@@ -147,6 +148,7 @@ class _Track:
     first_static_s: float
     last_seen_s: float
     parts: list[NDArray[np.float64]] = field(default_factory=list)  # components matched this update
+    recent: list[tuple[float, NDArray[np.float64]]] = field(default_factory=list)  # (when, part) in the last grace_s
 
 
 @dataclass
@@ -499,7 +501,13 @@ class LeftObjectDetector:
         alive = []
         for tr in self._tracks:
             if tr.parts:
-                tr.box = np.concatenate([np.min(tr.parts, axis=0)[:2], np.max(tr.parts, axis=0)[2:]])
+                # The object is the union of its parts seen in the last _PART_MEMORY_S, not only of this
+                # update's: a part that flickers (a fold, a shadow at the threshold) stays part of it, rather
+                # than being dropped from its box and, seen again once the object is no longer young,
+                # becoming an object of its own beside it.
+                tr.recent = [(t, b) for t, b in tr.recent if t_s - t <= _PART_MEMORY_S] + [(t_s, b) for b in tr.parts]
+                boxes = [b for _, b in tr.recent]
+                tr.box = np.concatenate([np.min(boxes, axis=0)[:2], np.max(boxes, axis=0)[2:]])
                 tr.last_seen_s = t_s
             covered = _fraction_in(tr.box, hidden) >= 0.3
             grace = p.occluded_grace_s if covered else p.grace_s
