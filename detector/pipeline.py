@@ -139,7 +139,7 @@ class CameraAnalyzer:
             if owner is None:
                 resting.append(gi)
             else:
-                carried_by[owner] = (float(g[0]), float(g[1]), float(g[2]), float(g[3]))
+                carried_by[owner] = _box(g)
         people = []
         for tid, box, score in tracked:
             b: Box = (box[0], box[1], box[2], box[3])
@@ -167,9 +167,7 @@ class CameraAnalyzer:
             place, zi = zones.place_of(o.xyxy)
             objects.append(GroundObject(o.object_id, o.xyxy, o.score, place, zi, o.at_rest_since))
 
-        bins: list[Box] = [
-            (float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in detections.of_role(Role.BIN).xyxy
-        ]
+        bins: list[Box] = [_box(b) for b in detections.of_role(Role.BIN).xyxy]
         tick = Tick(t_s, wall, tuple(people), tuple(objects), self._occupancy(objects, bins))
         self.history.append(tick)
         return self._littering.update(tick) + self._off_hours.update(tick) + self._overflow.update(tick)
@@ -218,6 +216,7 @@ class CameraAnalyzer:
 
 
 def _box(b: NDArray[np.float32]) -> Box:
+    """One row of an (N, 4) xyxy array as a Box."""
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
