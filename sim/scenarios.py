@@ -56,7 +56,7 @@ MIXED_PARTS = (Scenario.PROPER, Scenario.LITTERING, Scenario.BESIDE_BIN, Scenari
 class Intent:
     """What an actor meant to do; truth decides which of these are events."""
 
-    what: str  # "litter" | "deposit" | "overflow"
+    what: str  # "litter" | "deposit" (into a bin, or onto a full bin's heap) | "overflow"
     actor: str | None
     garbage_ids: tuple[str, ...]
     bin_index: int | None = None
@@ -294,6 +294,8 @@ class _Builder:
             style = GarbageStyle.PILE if (i > 0 and self.rng.random() < 0.3) else GarbageStyle.BAG
             g = self.new_garbage([Held(t, pid), Falls(t_put, pid, x, y, z), Rests(t_put + 0.3, x, y, z)], style)
             heap_ids.append(g.id)
+            # Left at the bins by hand: a deposit like any other, off-hours outside the window.
+            self.script.intents.append(Intent("deposit", pid, (g.id,), b.index))
             if i == 1:
                 first_spill = pid
             t = t_put + float(self.rng.uniform(3.0, 8.0))

@@ -17,7 +17,7 @@ from sim.render import SceneRenderer
 from sim.scenarios import DEFAULT_DURATION_S, Scenario, Script, build_script
 
 TIMEZONE = "Asia/Shanghai"
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2  # 2: bags left at a full bin outside the window are off-hours deposits
 _SCENARIO_INDEX = {s: i for i, s in enumerate(Scenario)}
 
 
@@ -162,12 +162,16 @@ class SimScene:
                 )
             elif intent.what == "deposit":
                 g = self._garbage(intent.garbage_ids[0])
-                into = next(ph for ph in g.phases if isinstance(ph, IntoBin))
-                t_in = into.t0 + into.duration
+                t_in = _left_hand_at(g)
                 if self.schedule.is_open(self.start + dt.timedelta(seconds=t_in)):
                     continue
-                b = self.layout.bins[into.bin_index]
+                b = self.layout.bins[intent.bin_index if intent.bin_index is not None else 0]
                 assert intent.actor is not None
+                box = r.bin_bbox(b)
+                heap = next((ph for ph in g.phases if isinstance(ph, Rests)), None)
+                if heap is not None:  # left on a full bin's heap or beside it: the bin and the bag
+                    gb = r.garbage_bbox_at_rest(g)
+                    box = (min(box[0], gb[0]), min(box[1], gb[1]), max(box[2], gb[2]), max(box[3], gb[3]))
                 events.append(
                     {
                         "kind": "off_hours",
@@ -176,7 +180,7 @@ class SimScene:
                         "bin": b.index,
                         "t_drop_s": round(t_in, 2),
                         "t_leave_s": self.leave_time(intent.actor, b.x_m, b.z_m, t_in),
-                        "bbox": _round_box(r.bin_bbox(b)),
+                        "bbox": _round_box(box),
                     }
                 )
             elif intent.what == "overflow":
@@ -245,6 +249,16 @@ class SimScene:
                 for p in self.script.people
             ],
         }
+
+
+def _left_hand_at(g: Garbage) -> float:
+    """When a deposited bag left the hand: gone into the bin, or come to rest on the heap."""
+    for ph in g.phases:
+        if isinstance(ph, IntoBin):
+            return ph.t0 + ph.duration
+        if isinstance(ph, Rests) and ph.t0 > 0.0:
+            return ph.t0
+    raise ValueError(f"garbage {g.id} is never let go of")
 
 
 def _round_box(b: tuple[float, float, float, float]) -> list[float]:

@@ -109,3 +109,18 @@ def test_mixed_has_several_actors_and_distinct_litter_spots(seed: int) -> None:
 def test_bad_spec_is_rejected_with_a_clear_message(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SimScene(SimSpec(Scenario.LITTERING, 1, **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_overflow_outside_the_window_holds_each_visitor_as_an_off_hours_deposit(seed: int) -> None:
+    """A bag left on a full bin's heap is left at the bins by hand: off-hours disposal outside the window."""
+    inside = SimScene(SimSpec(Scenario.OVERFLOW, seed)).truth()
+    assert [e["kind"] for e in inside["events"]] == ["overflow"]
+    night = dt.datetime(2026, 6, 3, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    outside = SimScene(SimSpec(Scenario.OVERFLOW, seed, start=night)).truth()
+    kinds = [e["kind"] for e in outside["events"]]
+    assert kinds.count("overflow") == 1
+    visitors = {e["actor"] for e in outside["events"] if e["kind"] == "off_hours"}
+    assert kinds.count("off_hours") == len(visitors) >= 3
+    bins_box = {e["bin"] for e in outside["events"]}
+    assert len(bins_box) == 1, "every deposit and the overflow are at the one full bin"
