@@ -221,12 +221,19 @@ def _box(b: NDArray[np.float32]) -> Box:
 
 
 def _holder(g: NDArray[np.float32], people: list[tuple[int, tuple[float, ...], float]]) -> int | None:
-    """The track holding garbage box ``g``, if any: mostly inside the person's box and lifted off the ground."""
+    """The track holding garbage box ``g``, if any: mostly inside the person's box (widened by their reach)
+    and lifted off the ground. Of several such people (a group at the bins), the one whose body's
+    centre line is nearest the bag, as a share of their width: the first in the list took bags held by
+    the person beside them, and that person's deposit was never seen."""
     area = max(1e-6, float((g[2] - g[0]) * (g[3] - g[1])))
+    best, best_d = None, math.inf
     for tid, p, _ in people:
-        reach = CARRY_REACH * (p[2] - p[0])
+        width = max(1e-6, float(p[2] - p[0]))
+        reach = CARRY_REACH * width
         ix = max(0.0, min(g[2], p[2] + reach) - max(g[0], p[0] - reach))
         iy = max(0.0, min(g[3], p[3]) - max(g[1], p[1]))
         if ix * iy / area >= CARRY_OVERLAP and g[3] < p[3] - CARRY_LIFT * (p[3] - p[1]):
-            return tid
-    return None
+            d = abs(float(g[0] + g[2]) - float(p[0] + p[2])) / 2 / width
+            if d < best_d:
+                best, best_d = tid, d
+    return best

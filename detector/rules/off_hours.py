@@ -3,9 +3,11 @@
 A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
 let go at most `release_s` before stepping in), no longer carries it (for `release_s`, within
 `carry_memory_s`), and has stood in the zone for `stand_s`. Someone who only crosses the zone
-with a bag does not stand there. A deposit becomes an event only if, within `confirm_s`, no new
-object came to rest near the person in a `no_dump` area: a bag set down there is littering, not a
-deposit. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
+with a bag does not stand there. A bag in hand is believed once seen in `carry_sightings` frames
+within `carry_window_s`. A deposit becomes an event only if, within `confirm_s`, no new object
+stayed on the ground near the person in a `no_dump` area (seen in `ground_sightings` frames over
+`ground_span_s`): a bag set down there is littering, not a deposit; a false detection that comes
+and goes at the person's feet is neither. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
 does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too. Whether it is an
 event depends on the collection point's schedule at the frame's wall-clock time. Each person who
 deposits is an event of their own, as each is an offender an officer may act on; one person's further
@@ -33,7 +35,10 @@ class OffHoursParams:
     close_after_s: float = 30.0  # the event ends once nobody has deposited in the zone for this long
     stand_s: float = 0.8  # in the bins zone at least this long
     confirm_s: float = 6.0  # wait this long for a bag appearing on the ground instead
-    min_carry_s: float = 0.4  # a carry seen for less than this is a passing false detection, not a bag in hand
+    carry_sightings: int = 2  # a bag in hand is believed once seen in this many frames ...
+    carry_window_s: float = 1.5  # ... within this long (one frame alone is a passing false detection)
+    ground_sightings: int = 3  # a bag on the ground near the person cancels the deposit once seen this often ...
+    ground_span_s: float = 1.0  # ... over at least this long (a false detection for a frame or two does not)
 
 
 @dataclass
@@ -41,12 +46,12 @@ class _Person:
     last_carry_t: float | None = None
     last_carry_box: Box | None = None
     in_zone_since: float | None = None
-    carry_since: float | None = None  # start of the current run of frames with a bag in hand
+    carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
     last_seen_s: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Pending:
     track_id: int
     zone: int
@@ -54,6 +59,7 @@ class _Pending:
     t_seen: float  # when the deposit was seen
     box: Box
     person: Box
+    put_down: dict[int, tuple[float, float, int]] = field(default_factory=dict)  # object -> first, last, frames
 
 
 @dataclass
@@ -78,14 +84,16 @@ class OffHoursRule:
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
             if p.carried is not None:
-                if st.carry_since is None:
-                    st.carry_since = tick.t_s
-                if tick.t_s - st.carry_since >= self.params.min_carry_s:
+                # A bag in hand is believed once seen in a few frames close together, not necessarily in a
+                # row: in a crowd, at night or at 2 fps the model loses a held bag for a frame now and then
+                # (a run that restarted at every miss, or had to last 0.4 s, missed most deposits at 6 fps).
+                st.carry_seen = [t for t in st.carry_seen if tick.t_s - t <= self.params.carry_window_s]
+                st.carry_seen.append(tick.t_s)
+                if len(st.carry_seen) >= self.params.carry_sightings:
                     st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
                     if self._stood(st, tick.t_s) and st.at_bin_box is None:
                         st.at_bin_box = p.carried
                 continue
-            st.carry_since = None
             if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
                 continue
             since = tick.t_s - st.last_carry_t
@@ -98,14 +106,23 @@ class OffHoursRule:
                 and self.params.release_s <= since <= self.params.carry_memory_s
             ):
                 # Where the deposit happened: the bag as it was held at the bin, not wherever the hand
-                # (or a false detection beside it) was last seen on the way out.
-                box = st.at_bin_box or st.last_carry_box
+                # (or a false detection beside it) was last seen on the way out; if the bag was never seen
+                # at the bin (lost by the model there), the person standing at the bin, not the bag as last
+                # seen on the way in, metres away.
+                box = st.at_bin_box or p.xyxy
                 self._pending.append(_Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, box, p.xyxy))
                 st.last_carry_t = st.last_carry_box = st.at_bin_box = None
         for o in tick.objects:
             self._object_first_seen.setdefault(o.object_id, tick.t_s)
         for d in list(self._pending):
-            if any(o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id) for o in tick.objects):
+            for o in tick.objects:
+                if o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id):
+                    first, _, n = d.put_down.get(o.object_id, (tick.t_s, tick.t_s, 0))
+                    d.put_down[o.object_id] = (first, tick.t_s, n + 1)
+            if any(
+                n >= self.params.ground_sightings and last - first >= self.params.ground_span_s
+                for first, last, n in d.put_down.values()
+            ):
                 self._pending.remove(d)  # it went to the ground where dumping is not allowed: littering, not a deposit
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)

@@ -9,7 +9,7 @@ import pytest
 
 from config import CameraConfig
 from detector.detections import Detections, Role
-from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer
+from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer, _holder
 from tests.detector.test_leftobject import Scene
 
 START = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
@@ -101,3 +101,21 @@ def test_still_frames_after_motion_are_spared_when_the_last_boxes_hold_no_garbag
         asked.append(need)
         analyzer.process(frame, i / 5.0, START, Detections.empty() if need else None)
     assert asked == [True, True, True] + [False] * 9  # first frame, the flash, its going (motion too), then none
+
+
+@pytest.mark.parametrize(
+    ("bag", "holder"),
+    [
+        ((150, 180, 175, 215), 2),  # at the right hand of person 2, inside person 1's reach as well
+        ((112, 180, 137, 215), 1),  # at person 1's right hand, inside person 2's widened box too
+        ((60, 180, 85, 215), 1),  # at person 1's left hand
+        ((120, 280, 145, 300), None),  # on the ground at their feet: held by no one
+        ((400, 180, 425, 215), None),  # far from both
+    ],
+)
+def test_a_bag_between_two_people_is_held_by_the_one_it_hangs_beside(bag: tuple[int, ...], holder: int | None) -> None:
+    """Two people side by side at the bins, boxes overlapping: the bag goes to the nearer body, whichever comes first."""
+    people = [(1, (80.0, 100.0, 130.0, 300.0), 0.9), (2, (120.0, 100.0, 170.0, 300.0), 0.9)]
+    g = np.asarray(bag, np.float32)
+    assert _holder(g, people) == holder
+    assert _holder(g, people[::-1]) == holder
