@@ -168,11 +168,20 @@ class CameraAnalyzer:
             objects.append(GroundObject(o.object_id, o.xyxy, o.score, place, zi, o.at_rest_since))
 
         bins: list[Box] = [_box(b) for b in detections.of_role(Role.BIN).xyxy]
-        tick = Tick(t_s, wall, tuple(people), tuple(objects), self._occupancy(objects, bins))
+        # What covers the ground at the bins: the objects, and every plausible left-object region beside them.
+        # A heap of spilt bags is often one model box for one bag and a wider region of change for them all;
+        # as an object the region is dropped as a part of the model's box, but its area is garbage all the same.
+        at_bins = [(o.xyxy, o.zone_index) for o in objects if o.place is Place.BINS]
+        if self._left is not None:
+            for c in sources[-1].xyxy:
+                place, zi = zones.place_of(_box(c))
+                if place is Place.BINS:
+                    at_bins.append((_box(c), zi))
+        tick = Tick(t_s, wall, tuple(people), tuple(objects), self._occupancy(at_bins, bins))
         self.history.append(tick)
         return self._littering.update(tick) + self._off_hours.update(tick) + self._overflow.update(tick)
 
-    def _occupancy(self, objects: list[GroundObject], bins: list[Box]) -> tuple[BinsOccupancy, ...]:
+    def _occupancy(self, at_bins: list[tuple[Box, int]], bins: list[Box]) -> tuple[BinsOccupancy, ...]:
         """Per bins zone, the fullest bin: garbage at rest spilt around one bin, as a share of that bin's area.
 
         A zone often holds a whole row of bins; one overflowing bin must count however wide the zone
@@ -185,13 +194,13 @@ class CameraAnalyzer:
         assert zones is not None
         out = []
         for zi in range(len(zones.bins_polygons)):
-            mine = [o for o in objects if o.place is Place.BINS and o.zone_index == zi]
+            mine = [box for box, z in at_bins if z == zi]
             if not mine:
                 out.append(BinsOccupancy(zi, 0.0, None))
                 continue
             cover = np.zeros((zones.height // OCCUPANCY_SCALE + 1, zones.width // OCCUPANCY_SCALE + 1), np.bool_)
-            for o in mine:
-                c1, r1, c2, r2 = (int(v / OCCUPANCY_SCALE) for v in o.xyxy)
+            for box in mine:
+                c1, r1, c2, r2 = (int(v / OCCUPANCY_SCALE) for v in box)
                 cover[r1 : r2 + 1, c1 : c2 + 1] = True
             fraction = 0.0
             in_zone = [box for box in bins if zones.place_of(box) == (Place.BINS, zi)]
@@ -208,9 +217,8 @@ class CameraAnalyzer:
                     1, int(zone.sum())
                 )
             union = (
-                min(o.xyxy[0] for o in mine), min(o.xyxy[1] for o in mine),
-                max(o.xyxy[2] for o in mine), max(o.xyxy[3] for o in mine),
-            )  # fmt: skip
+                min(b[0] for b in mine), min(b[1] for b in mine), max(b[2] for b in mine), max(b[3] for b in mine)
+            )
             out.append(BinsOccupancy(zi, min(1.0, fraction), union))
         return tuple(out)
 

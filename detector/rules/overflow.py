@@ -1,7 +1,10 @@
 """Overflow (满溢): garbage covers a bins zone above a threshold for `dwell_s`; re-arms once it falls below.
 
 Occupancy is measured by the pipeline from garbage at rest (not garbage someone is carrying), so a
-person passing with a bag does not count; the dwell filters what remains of such moments.
+person passing with a bag does not count; the dwell filters what remains of such moments. A dip
+below the threshold shorter than `dip_s` (a person standing in front of the heap, the model missing
+a bag for a frame) does not restart the dwell: restarted at every dip, a heap that flickered about
+the threshold while people came and went was never reported.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from detector.tracks import Tick
 class OverflowParams:
     threshold: float = 0.25
     dwell_s: float = 10.0
+    dip_s: float = 2.0  # below the threshold for longer than this restarts the dwell
     update_every_s: float = 300.0
 
 
@@ -52,8 +56,9 @@ class OverflowRule:
                     z.last_announced = tick.t_s
                     out.append(replace(z.event, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall))
             else:
-                z.above_since = None
                 z.below_since = tick.t_s if z.below_since is None else z.below_since
+                if tick.t_s - z.below_since > p.dip_s:
+                    z.above_since = None
                 if z.event is not None and tick.t_s - z.below_since >= p.dwell_s:  # emptied: re-arm
                     out.append(replace(z.event, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
                     z.event = None

@@ -236,6 +236,20 @@ def _run_overflow(fraction, end: float, fps: float = 2.0) -> list[Event]:  # typ
             [("start", 10.0), ("end", 40.0), ("start", 70.0)],
         ),
         ("never full", lambda t: 0.2, 60, []),
+        # people come and go in front of the heap: dips to 0.1 of 1.6 s every 3 s
+        (
+            "full from 10 s, flickering with dips of 1.6 s",
+            lambda t: 0.05 if t < 10 else (0.1 if (t % 3.0) < 1.6 else 0.4),
+            60,
+            [("start", 23.0)],  # above from 11.0; 10 s later it is in a dip until 23.0
+        ),
+        ("brief spikes that repeat are not a heap", lambda t: 0.5 if (t % 6.0) < 1.0 else 0.1, 60, []),
+        (
+            "full again after a dip of 3 s: the dwell starts over",
+            lambda t: 0.4 if t < 8 or t >= 11 else 0.1,
+            60,
+            [("start", 21.0)],
+        ),
     ],
 )
 def test_overflow_table(name: str, fraction, end: float, expected: list[tuple[str, float]]) -> None:  # type: ignore[no-untyped-def]
