@@ -1,9 +1,9 @@
 """Off-hours disposal (非定时投放): a person puts garbage into a bins zone while drop-off is closed.
 
 A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
-let go at most `release_s` before stepping in), no longer carries it (for `release_s`, within
-`carry_memory_s`), and has stood in the zone for `stand_s`. Someone who only crosses the zone
-with a bag does not stand there. A bag in hand is believed once seen in `carry_sightings` frames
+let go at most `release_s` before stepping in), is seen empty-handed there after standing in the
+zone for `stand_s`, and stays empty-handed for `release_s` (at the bins or walking off), within
+`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand there. A bag in hand is believed once seen in `carry_sightings` frames
 within `carry_window_s`. A deposit becomes an event only if, within `confirm_s`, no new object
 stayed on the ground near the person in a `no_dump` area (seen in `ground_sightings` frames over
 `ground_span_s`): a bag set down there is littering, not a deposit; a false detection that comes
@@ -41,6 +41,13 @@ class OffHoursParams:
     ground_span_s: float = 1.0  # ... over at least this long (a false detection for a frame or two does not)
 
 
+@dataclass(frozen=True)
+class _LetGo:
+    zone: int
+    box: Box  # where the bag went: as held at the bin, or the person there
+    person: Box  # the person at the bins when first seen empty-handed
+
+
 @dataclass
 class _Person:
     last_carry_t: float | None = None
@@ -48,6 +55,7 @@ class _Person:
     in_zone_since: float | None = None
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
+    let_go: _LetGo | None = None  # seen empty-handed at the bins after carrying: a deposit once release_s passes
     last_seen_s: float = 0.0
 
 
@@ -90,28 +98,33 @@ class OffHoursRule:
                 st.carry_seen = [t for t in st.carry_seen if tick.t_s - t <= self.params.carry_window_s]
                 st.carry_seen.append(tick.t_s)
                 if len(st.carry_seen) >= self.params.carry_sightings:
-                    st.last_carry_t, st.last_carry_box = tick.t_s, p.carried
+                    st.last_carry_t, st.last_carry_box, st.let_go = tick.t_s, p.carried, None
                     if self._stood(st, tick.t_s) and st.at_bin_box is None:
                         st.at_bin_box = p.carried
                 continue
-            if st.in_zone_since is None or st.last_carry_t is None or st.last_carry_box is None:
+            if st.last_carry_t is None or st.last_carry_box is None:
                 continue
             since = tick.t_s - st.last_carry_t
-            # The bag must leave the hand at the bins: someone who set it down elsewhere and only then
-            # crossed the zone (a bag left beside the bins) deposited nothing.
-            carried_in = st.in_zone_since <= st.last_carry_t + self.params.release_s
+            # The bag must leave the hand at the bins, where the person has stood a moment: someone who set
+            # it down elsewhere and only then crossed the zone (a bag left beside the bins) deposited nothing.
             if (
-                self._stood(st, tick.t_s)
-                and carried_in
-                and self.params.release_s <= since <= self.params.carry_memory_s
+                st.let_go is None
+                and st.in_zone_since is not None
+                and self._stood(st, tick.t_s)
+                and st.in_zone_since <= st.last_carry_t + self.params.release_s
             ):
                 # Where the deposit happened: the bag as it was held at the bin, not wherever the hand
                 # (or a false detection beside it) was last seen on the way out; if the bag was never seen
                 # at the bin (lost by the model there), the person standing at the bin, not the bag as last
                 # seen on the way in, metres away.
-                box = st.at_bin_box or p.xyxy
-                self._pending.append(_Pending(p.track_id, p.zone_index, st.last_carry_t, tick.t_s, box, p.xyxy))
-                st.last_carry_t = st.last_carry_box = st.at_bin_box = None
+                st.let_go = _LetGo(p.zone_index, st.at_bin_box or p.xyxy, p.xyxy)
+            # Empty-handed for release_s since: a deposit, whether or not they are still at the bins (most
+            # people drop the bag and walk off at once; one who had to stay in the zone a second after
+            # letting go was missed whenever they left sooner).
+            if st.let_go is not None and self.params.release_s <= since <= self.params.carry_memory_s:
+                g = st.let_go
+                self._pending.append(_Pending(p.track_id, g.zone, st.last_carry_t, tick.t_s, g.box, g.person))
+                st.last_carry_t = st.last_carry_box = st.at_bin_box = st.let_go = None
         for o in tick.objects:
             self._object_first_seen.setdefault(o.object_id, tick.t_s)
         for d in list(self._pending):

@@ -140,6 +140,21 @@ def test_a_one_frame_carry_is_a_false_detection_not_a_bag() -> None:
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker) == []
 
 
+@pytest.mark.parametrize("stays_s", [0.2, 0.4, 0.8])
+def test_a_person_who_drops_the_bag_in_and_walks_off_at_once_deposits(stays_s: float) -> None:
+    """Carries the bag in (4 s), stands with it, lets go at 6 s and is out of the zone ``stays_s`` later."""
+
+    def quick(t: float) -> tuple[PersonTrack, ...]:
+        if t < 6 + stays_s:
+            return _walk_and_deposit(t)
+        x = 80 * (t - 6 - stays_s)
+        return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, Place.NO_DUMP, 0, None),) if t < 12 else ()
+
+    events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), quick)
+    assert [e.state for e in events] == [EventState.START, EventState.END]
+    assert events[0].bbox == BAG
+
+
 def _deposit_at(fps: float, carry_seen: Callable[[int], bool]) -> list[Event]:
     """The deposit of `_walk_and_deposit` analysed at ``fps``, the model seeing the held bag only in the frames
     ``carry_seen(frame index)`` allows."""
