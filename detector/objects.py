@@ -27,6 +27,7 @@ from detector.tracks import Box, iou, moved, overlap_of_smaller
 MATCH_IOU = 0.3
 DUPLICATE_OVERLAP = 0.5  # a box lying this much inside one already taken this frame is a part of that thing
 ADJOIN_FRAC = 0.25  # a smaller box of a less trusted source this near a box (share of its longer side) is part of it
+SETTLED_S = 1.0  # an object seen this long is lying there, not held by someone the model missed for a frame
 GRACE_S = 2.0  # an object unseen this long is forgotten (the rules keep their own, longer grace)
 
 
@@ -67,6 +68,7 @@ class _Object:
     last_seen: float
     at_rest_since: float | None = None
     rest_box: Box | None = None  # where it was when that rest time was given
+    first_seen: float = 0.0
 
 
 @dataclass
@@ -103,7 +105,7 @@ class GroundObjectTracker:
                 if o > best_iou:
                     best, best_iou = obj, o
             if best is None:
-                best = _Object(self._next_id, box, float(sc), t_s)
+                best = _Object(self._next_id, box, float(sc), t_s, first_seen=t_s)
                 self._next_id += 1
                 self._objects.append(best)
             best.xyxy, best.score, best.last_seen = box, float(sc), t_s
@@ -115,6 +117,15 @@ class GroundObjectTracker:
             seen.append((TrackedObject(best.object_id, box, best.score, best.at_rest_since), rank))
         self._objects = [o for o in self._objects if t_s - o.last_seen < GRACE_S]
         return [o for o, _ in seen]
+
+    def lies_at_rest(self, box: Box, t_s: float) -> bool:
+        """Whether ``box`` is where an object has lain for ``SETTLED_S`` (and was seen within ``GRACE_S``), not
+        moved from it. (Not any object of one frame: a held bag is one for a frame whenever its holder is
+        missed.)"""
+        return any(
+            t_s - o.first_seen >= SETTLED_S and t_s - o.last_seen < GRACE_S and not moved(o.xyxy, box)
+            for o in self._objects
+        )
 
 
 def _part_of(box: Box, other: Box, adjoining: bool) -> bool:

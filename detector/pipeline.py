@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +34,7 @@ from detector.zones import ZoneMap
 CARRY_OVERLAP = 0.5  # share of a garbage box inside a person's box (widened by CARRY_REACH) to be in their hands
 CARRY_REACH = 0.35  # a bag hangs beside the body: the person's box is widened by this share of its width each side
 CARRY_LIFT = 0.08  # ...and its bottom at least this share of the person's height above their feet
+CARRY_BELOW = 0.25  # ...and its centre below this share of the person's height from the top (not at their head)
 OCCUPANCY_SCALE = 4  # occupancy is rasterised at 1/4 resolution
 HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated evidence
 # How often the left-object detector looks (at most the analysis rate; default every 5-fps frame). At 2 Hz it
@@ -135,7 +136,10 @@ class CameraAnalyzer:
         carried_by: dict[int, Box] = {}
         resting: list[int] = []
         for gi, g in enumerate(garbage.xyxy):
-            owner = _holder(g, tracked)
+            # A bag already lying at rest (on a heap at hand height, on a ledge) is not in the hands of whoever
+            # stands in front of it: taken as carried, it made the person at a full bin look as if they never
+            # let go of their own bag, and their deposit was missed. A bag that is picked up moves off its rest.
+            owner = None if self._objects.lies_at_rest(_box(g), t_s) else _holder(g, tracked)
             if owner is None:
                 resting.append(gi)
             else:
@@ -216,9 +220,7 @@ class CameraAnalyzer:
                 fraction = float(np.count_nonzero(cover[: zone.shape[0], : zone.shape[1]] & zone)) / max(
                     1, int(zone.sum())
                 )
-            union = (
-                min(b[0] for b in mine), min(b[1] for b in mine), max(b[2] for b in mine), max(b[3] for b in mine)
-            )
+            union = (min(b[0] for b in mine), min(b[1] for b in mine), max(b[2] for b in mine), max(b[3] for b in mine))
             out.append(BinsOccupancy(zi, min(1.0, fraction), union))
         return tuple(out)
 
@@ -228,11 +230,12 @@ def _box(b: NDArray[np.float32]) -> Box:
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
-def _holder(g: NDArray[np.float32], people: list[tuple[int, tuple[float, ...], float]]) -> int | None:
-    """The track holding garbage box ``g``, if any: mostly inside the person's box (widened by their reach)
-    and lifted off the ground. Of several such people (a group at the bins), the one whose body's
-    centre line is nearest the bag, as a share of their width: the first in the list took bags held by
-    the person beside them, and that person's deposit was never seen."""
+def _holder(g: NDArray[np.float32], people: Sequence[tuple[int, tuple[float, ...], float]]) -> int | None:
+    """The track holding garbage box ``g``, if any: mostly inside the person's box (widened by their reach),
+    lifted off the ground and not at their head (a heap on a bin's lid behind a person is not in their
+    hands). Of several such people (a group at the bins), the one whose body's centre line is nearest
+    the bag, as a share of their width: the first in the list took bags held by the person beside them,
+    and that person's deposit was never seen."""
     area = max(1e-6, float((g[2] - g[0]) * (g[3] - g[1])))
     best, best_d = None, math.inf
     for tid, p, _ in people:
@@ -240,7 +243,9 @@ def _holder(g: NDArray[np.float32], people: list[tuple[int, tuple[float, ...], f
         reach = CARRY_REACH * width
         ix = max(0.0, min(g[2], p[2] + reach) - max(g[0], p[0] - reach))
         iy = max(0.0, min(g[3], p[3]) - max(g[1], p[1]))
-        if ix * iy / area >= CARRY_OVERLAP and g[3] < p[3] - CARRY_LIFT * (p[3] - p[1]):
+        height = float(p[3] - p[1])
+        at_hand = g[3] < p[3] - CARRY_LIFT * height and (g[1] + g[3]) / 2 >= p[1] + CARRY_BELOW * height
+        if ix * iy / area >= CARRY_OVERLAP and at_hand:
             d = abs(float(g[0] + g[2]) - float(p[0] + p[2])) / 2 / width
             if d < best_d:
                 best, best_d = tid, d

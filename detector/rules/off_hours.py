@@ -3,17 +3,19 @@
 A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
 let go at most `release_s` before stepping in), is seen empty-handed there after standing in the
 zone for `stand_s`, and stays empty-handed for `release_s` (at the bins or walking off), within
-`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand there. A bag in hand is believed once seen in `carry_sightings` frames
-within `carry_window_s`. A deposit becomes an event only if, within `confirm_s`, no new object
-stayed on the ground near the person in a `no_dump` area (seen in `ground_sightings` frames over
-`ground_span_s`): a bag set down there is littering, not a deposit; a false detection that comes
-and goes at the person's feet is neither. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
-does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too. Whether it is an
-event depends on the collection point's schedule at the frame's wall-clock time. Each person who
-deposits is an event of their own, as each is an offender an officer may act on; one person's further
-deposits in the same bins zone while their event is open update it (dedupe per camera x zone x person).
-(Deduped per zone alone, four people of a group dropping bags within seconds made one event, with the
-first one's box and track.)
+`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand
+there. A bag in hand is believed once seen in `carry_sightings` frames within `carry_window_s`;
+a "bag in hand" seen where the person's bag just went is that bag lying there, not a bag in hand.
+A deposit becomes an event only if, within `confirm_s`, no new object stayed on the ground near
+the person in a `no_dump` area (seen in `ground_sightings` frames over `ground_span_s`): a bag set
+down there is littering, not a deposit; a false detection that comes and goes at the person's feet
+is neither. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
+does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too.
+Whether it is an event depends on the collection point's schedule at the frame's wall-clock time.
+Each person who deposits is an event of their own, as each is an offender an officer may act on;
+one person's further deposits in the same bins zone while their event is open update it (dedupe
+per camera x zone x person). (Deduped per zone alone, four people of a group dropping bags within
+seconds made one event, with the first one's box and track.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from config import Schedule
 from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
-from detector.tracks import Box, Place, Tick, foot
+from detector.tracks import Box, Place, Tick, foot, moved
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,11 @@ class OffHoursRule:
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
             if p.carried is not None:
+                if st.let_go is not None and not moved(st.let_go.box, p.carried):
+                    # The bag just let go of, lying where it went (on a full bin's heap, at hand height, the
+                    # person still in front of it): not a bag in hand. (Taken as one, it cancelled the deposit
+                    # of most people who put their bag on a heap and walked off.)
+                    continue
                 # A bag in hand is believed once seen in a few frames close together, not necessarily in a
                 # row: in a crowd, at night or at 2 fps the model loses a held bag for a frame now and then
                 # (a run that restarted at every miss, or had to last 0.4 s, missed most deposits at 6 fps).

@@ -100,3 +100,24 @@ def test_a_rest_time_given_by_a_source_is_kept_while_the_object_stays_and_forgot
 def test_garbage_boxes_refuse_columns_of_different_lengths() -> None:
     with pytest.raises(ValueError, match=r"xyxy \(N, 4\), scores \(N\) and rest_s \(N\); got \(1, 4\), \(2,\)"):
         GarbageBoxes(boxes(MODEL_BOX), scores(0.5, 0.6))
+
+
+@pytest.mark.parametrize(
+    ("seen_from", "now", "box", "expected"),
+    [
+        (0.0, 1.2, (100, 100, 140, 150), True),  # lying there for 1.2 s, seen again where it lay
+        (0.0, 1.2, (104, 96, 142, 152), True),  # the same bag, its box a few pixels off
+        (0.6, 1.2, (100, 100, 140, 150), False),  # seen for 0.6 s only: maybe a held bag whose holder was missed
+        (0.0, 1.2, (100, 40, 140, 90), False),  # lifted off its rest: in someone's hands now
+        (0.0, 3.5, (100, 100, 140, 150), False),  # not seen for longer than the grace: forgotten
+    ],
+)
+def test_a_bag_lies_at_rest_where_an_object_has_lain_a_while(
+    seen_from: float, now: float, box: tuple[float, float, float, float], expected: bool
+) -> None:
+    tracker = GroundObjectTracker()
+    t = seen_from
+    while t <= min(now, 1.2) + 1e-9:
+        tracker.update([src(boxes((100, 100, 140, 150)), scores(0.8))], t)
+        t += 0.2
+    assert tracker.lies_at_rest(box, now) is expected

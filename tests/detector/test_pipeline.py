@@ -111,10 +111,11 @@ def test_still_frames_after_motion_are_spared_when_the_last_boxes_hold_no_garbag
         ((60, 180, 85, 215), 1),  # at person 1's left hand
         ((120, 280, 145, 300), None),  # on the ground at their feet: held by no one
         ((400, 180, 425, 215), None),  # far from both
+        ((90, 85, 125, 140), None),  # at their heads: a heap on the lid of the bin behind them
     ],
 )
 def test_a_bag_between_two_people_is_held_by_the_one_it_hangs_beside(bag: tuple[int, ...], holder: int | None) -> None:
-    """Two people side by side at the bins, boxes overlapping: the bag goes to the nearer body, whichever comes first."""
+    """Two people side by side at the bins, boxes overlapping: the bag goes to the nearer body, whoever comes first."""
     people = [(1, (80.0, 100.0, 130.0, 300.0), 0.9), (2, (120.0, 100.0, 170.0, 300.0), 0.9)]
     g = np.asarray(bag, np.float32)
     assert _holder(g, people) == holder
