@@ -247,12 +247,14 @@ def _render(p: ClipParams, cache: Path) -> float:
 
 def render_clips(params: Sequence[ClipParams], cache: Path, jobs: int) -> float:
     """Render every clip of a sweep ahead of its run (--render-only), reporting nothing of their content, so
-    that the run that scores them, later and on the code then, scores clips nobody has looked at."""
+    that the run that scores them, later and on the code then, scores clips nobody has looked at. Clips are
+    rendered in their order, one at a time per job, so a render cut short has made the first clips of the
+    sweep (a shorter run with the same seed base scores them), not a scattering of chunks."""
     if jobs <= 1:
         return sum(_render(p, cache) for p in params)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(jobs) as pool:
-        return sum(pool.starmap(_render, [(p, cache) for p in params]))
+        return sum(pool.starmap(_render, [(p, cache) for p in params], chunksize=1))
 
 
 def _render_and_analyse(p: ClipParams, settings: RunSettings, detector: YoloDetector) -> ClipResult:
