@@ -78,11 +78,13 @@ from detector.rules.events import EventState
 from detector.rules.off_hours import OffHoursParams
 from detector.yolo import DEFAULT_IMGSZ, YoloDetector, default_model
 from sim.clip import write_clip
+from sim.dataset import TRAIN_SEED_BASE
 from sim.scenarios import MIN_DURATION_S, Scenario
 from sim.scene import TIMEZONE, SimSpec
+from sim.source import clip_dir, clip_is_whole
 
 SEED_FLOOR = 10_000  # below: the seeds this bench and the tests ran for sessions (7000..7811, 7103, 8101, ...)
-SEED_CEILING = 1_000_000  # from here on: `binwatch sim-dataset` (training) scene seeds
+SEED_CEILING = TRAIN_SEED_BASE  # from here on: `binwatch sim-dataset` scene seeds (training, then validation)
 SIZES = ((640, 360), (1280, 720), (1920, 1080))
 CLIP_FPS = (5, 25)
 DURATIONS_S = (40, 180)
@@ -118,11 +120,8 @@ class ClipParams:
 
     @property
     def name(self) -> str:
-        """Cache directory name: every parameter of the clip."""
-        return (
-            f"{self.scenario.value}-{self.seed}-{self.width}x{self.height}-{self.fps}fps-{self.duration_s}s-"
-            f"{self.start:%Y%m%dT%H%M%S}"
-        )
+        """Cache directory name: every parameter of the clip (`sim.source.clip_dir`)."""
+        return clip_dir(self.spec(), Path()).name
 
     def spec(self) -> SimSpec:
         return SimSpec(self.scenario, self.seed, self.width, self.height, float(self.fps), self.duration_s, self.start)
@@ -238,9 +237,9 @@ def _run_clip(p: ClipParams) -> ClipResult:
 
 
 def _render(p: ClipParams, cache: Path) -> float:
-    """Render the clip into ``cache`` unless it is there; seconds it took (0 from the cache)."""
+    """Render the clip into ``cache`` unless it is there whole; seconds it took (0 from the cache)."""
     clip = cache / p.name
-    if (clip / "truth.json").exists():  # written last: its presence means a complete clip
+    if clip_is_whole(clip):
         return 0.0
     t0 = time.perf_counter()
     write_clip(p.spec(), clip)
@@ -269,11 +268,10 @@ def _render_and_analyse(p: ClipParams, settings: RunSettings, detector: YoloDete
     camera = load_camera_config(clip / "camera.yaml")
     if settings.rule_overrides:
         camera = camera.model_copy(update={"rules": camera.rules.model_copy(update=dict(settings.rule_overrides))})
-    video, fps, left = clip / "video.mp4", settings.fps, settings.left_objects
-    if settings.drop > 0:
-        result = analyze_file(video, camera, detector, start, fps, left, drop=settings.drop, drop_seed=p.seed)
-    else:
-        result = analyze_file(video, camera, detector, start, fps, left)
+    result = analyze_file(
+        clip / "video.mp4", camera, detector, start, settings.fps, settings.left_objects,
+        drop=settings.drop, drop_seed=p.seed,
+    )  # fmt: skip
     return ClipResult(
         params=p,
         lighting=truth["lighting"],
@@ -351,7 +349,7 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
     ]
     return ClipScore(
         result=r,
-        counts={k: v for k, v in score(truths, preds).items() if k in kinds},
+        counts={k: v for k, v in score(truths, preds, pairs).items() if k in kinds},
         misses=[t for t in truths if id(t) not in matched_t],
         false_alarms=[p for p in preds if id(p) not in matched_p],
         latencies=latencies,

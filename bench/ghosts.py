@@ -24,6 +24,7 @@ from pathlib import Path
 from detector.analyze import default_camera
 from detector.detections import Detections
 from detector.pipeline import CameraAnalyzer
+from detector.rules.events import EventState
 from detector.yolo import YoloDetector
 from runtime.loop import CameraLoop
 from streams.decode import FileFrames, Frame, Luma
@@ -47,7 +48,8 @@ def model_pass(video: Path, model: Path, fps: float, imgsz: int) -> Replay:
     for f in FileFrames(video, fps):
         dets[f.index] = detector.detect([f.bgr])[0]
         luma = None if f.luma is None else Luma(f.luma.plane.copy(), f.luma.tv_range)  # the decoder reuses it
-        frames.append(Frame(f.index, f.t_s, f.bgr if luma is None else f.bgr[:1, :1], luma=luma))
+        # A copied 1x1 stand-in for the colour picture: a view of it would keep the whole frame alive.
+        frames.append(Frame(f.index, f.t_s, f.bgr if luma is None else f.bgr[:1, :1].copy(), luma=luma))
     return Replay(frames, dets)
 
 
@@ -59,7 +61,7 @@ def events_from(replay: Replay, video: Path, start_s: float, fps: float) -> list
         if f.t_s + 1e-6 < start_s:
             continue
         for e in loop.step(f, START + dt.timedelta(seconds=f.t_s)):
-            if e.state.value == "start":
+            if e.state is EventState.START:
                 found.append(f"{e.kind.value}@{e.t_s:.1f}s {[round(v) for v in e.bbox]}")
     return found
 

@@ -68,8 +68,13 @@ def match(
     return pairs
 
 
-def score(truths: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any]]) -> dict[str, KindScore]:
-    pairs = match(truths, preds)
+def score(
+    truths: Sequence[Mapping[str, Any]],
+    preds: Sequence[Mapping[str, Any]],
+    pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]] | None = None,
+) -> dict[str, KindScore]:
+    """Counts per kind; ``pairs``, where the caller has matched already, is ``match(truths, preds)``."""
+    pairs = match(truths, preds) if pairs is None else pairs
     return {
         k: KindScore(
             k,

@@ -29,10 +29,14 @@ MAX_SIDE = 640  # images are stored downscaled; YOLO trains at 320/640 anyway
 VAL_FRACTION = 0.2
 
 
+TRAIN_SEED_BASE = 1_000_000  # scene seeds of the training split start here (benches keep below it)
+VAL_SEED_BASE = 2_000_000
+
+
 def scene_specs(seed: int, n_scenes: int, split: str) -> list[SimSpec]:
     """Deterministic scene list for a split; train and val seeds never overlap."""
     rng = np.random.default_rng([seed, 0 if split == "train" else 1])
-    base = 1_000_000 if split == "train" else 2_000_000
+    base = TRAIN_SEED_BASE if split == "train" else VAL_SEED_BASE
     specs = []
     scenarios = [s for s in Scenario]
     for i in range(n_scenes):

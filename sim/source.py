@@ -55,7 +55,9 @@ def parse_sim_source(source: str) -> SimSpec:
 
 
 def clip_dir(spec: SimSpec, root: Path) -> Path:
-    return root / f"{spec.scenario.value}-{spec.seed}-{spec.width}x{spec.height}-{spec.fps:g}fps-{spec.duration:g}s"
+    """Where the clip of ``spec`` is rendered under ``root``: named by every parameter of it."""
+    name = f"{spec.scenario.value}-{spec.seed}-{spec.width}x{spec.height}-{spec.fps:g}fps-{spec.duration:g}s"
+    return root / (name if spec.start is None else f"{name}-{spec.start:%Y%m%dT%H%M%S}")
 
 
 def ensure_clip(spec: SimSpec, root: Path, progress: Callable[[int, int], None] | None = None) -> Path:
@@ -63,9 +65,14 @@ def ensure_clip(spec: SimSpec, root: Path, progress: Callable[[int, int], None] 
     from sim.clip import write_clip
 
     out = clip_dir(spec, root)
-    if not (out / "video.mp4").exists() or not (out / "camera.yaml").exists():
+    if not clip_is_whole(out):
         write_clip(spec, out, progress=progress)
     return out
+
+
+def clip_is_whole(out: Path) -> bool:
+    """Whether a clip's directory holds a finished render (`sim.clip.write_clip` writes camera.yaml last)."""
+    return (out / "video.mp4").exists() and (out / "camera.yaml").exists()
 
 
 def resolve_camera(

@@ -53,7 +53,6 @@ class _LetGo:
 @dataclass
 class _Person:
     last_carry_t: float | None = None
-    last_carry_box: Box | None = None
     in_zone_since: float | None = None
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
@@ -80,13 +79,11 @@ class OffHoursRule:
     _people: dict[int, _Person] = field(default_factory=dict)
     _open: dict[tuple[int, int], tuple[Event, float]] = field(default_factory=dict)  # (zone, person) -> event, t
     _pending: list[_Pending] = field(default_factory=list)
-    _object_first_seen: dict[int, float] = field(default_factory=dict)
+    _objects_seen: dict[int, tuple[float, float]] = field(default_factory=dict)  # object id -> first, last seen
 
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
-        present = set()
         for p in tick.people:
-            present.add(p.track_id)
             st = self._people.setdefault(p.track_id, _Person())
             st.last_seen_s = tick.t_s
             if p.place is not Place.BINS:
@@ -105,11 +102,11 @@ class OffHoursRule:
                 st.carry_seen = [t for t in st.carry_seen if tick.t_s - t <= self.params.carry_window_s]
                 st.carry_seen.append(tick.t_s)
                 if len(st.carry_seen) >= self.params.carry_sightings:
-                    st.last_carry_t, st.last_carry_box, st.let_go = tick.t_s, p.carried, None
+                    st.last_carry_t, st.let_go = tick.t_s, None
                     if self._stood(st, tick.t_s) and st.at_bin_box is None:
                         st.at_bin_box = p.carried
                 continue
-            if st.last_carry_t is None or st.last_carry_box is None:
+            if st.last_carry_t is None:
                 continue
             since = tick.t_s - st.last_carry_t
             # The bag must leave the hand at the bins, where the person has stood a moment: someone who set
@@ -131,9 +128,9 @@ class OffHoursRule:
             if st.let_go is not None and self.params.release_s <= since <= self.params.carry_memory_s:
                 g = st.let_go
                 self._pending.append(_Pending(p.track_id, g.zone, st.last_carry_t, tick.t_s, g.box, g.person))
-                st.last_carry_t = st.last_carry_box = st.at_bin_box = st.let_go = None
+                st.last_carry_t = st.at_bin_box = st.let_go = None
         for o in tick.objects:
-            self._object_first_seen.setdefault(o.object_id, tick.t_s)
+            self._objects_seen[o.object_id] = (self._objects_seen.get(o.object_id, (tick.t_s,))[0], tick.t_s)
         for d in list(self._pending):
             for o in tick.objects:
                 if o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id):
@@ -152,6 +149,11 @@ class OffHoursRule:
         # lost for one frame at the bins came back as someone who had carried nothing: the deposit was lost.)
         for tid in [t for t, st in self._people.items() if tick.t_s - st.last_seen_s > self.params.carry_memory_s]:
             del self._people[tid]
+        # An object unseen for longer than a pending deposit can wait is gone for good (the object tracker gives a
+        # new id to whatever comes back much sooner); kept for ever, the ids of a camera running 24/7 piled up.
+        horizon = self.params.carry_memory_s + self.params.confirm_s
+        for oid in [o for o, (_, last) in self._objects_seen.items() if tick.t_s - last > horizon]:
+            del self._objects_seen[oid]
         for key, (ev, last) in list(self._open.items()):
             if tick.t_s - last >= self.params.close_after_s:
                 del self._open[key]
@@ -163,7 +165,7 @@ class OffHoursRule:
         return st.in_zone_since is not None and t - st.in_zone_since >= self.params.stand_s
 
     def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
-        first = self._object_first_seen[object_id]
+        first, _ = self._objects_seen[object_id]
         if first < d.t_carry - 1.0:
             return False  # it was there before this person let go
         (px, py), (ox, oy) = foot(d.person), foot(box)

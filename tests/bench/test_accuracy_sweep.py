@@ -150,3 +150,9 @@ def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys:
     assert doc["totals"]["littering"]["truths"] == 1
     lo, hi = doc["totals"]["littering"]["recall_ci95"]
     assert 0 <= lo <= doc["totals"]["littering"]["recall"] <= hi <= 1
+
+
+def test_a_clips_cache_name_holds_every_parameter() -> None:
+    start = dt.datetime(2026, 7, 1, 6, 5, 4, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    p = ClipParams(3, Scenario.CROWD, 10_003, 640, 360, 12, 95, start)
+    assert p.name == "crowd-10003-640x360-12fps-95s-20260701T060504"

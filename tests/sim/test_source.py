@@ -9,7 +9,7 @@ import pytest
 from config import CameraConfig, Zones, load_city_config
 from sim.scenarios import Scenario
 from sim.scene import SimScene
-from sim.source import clip_dir, parse_sim_source, resolve_camera
+from sim.source import clip_dir, clip_is_whole, parse_sim_source, resolve_camera
 from tests.conftest import binwatch
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
@@ -81,3 +81,12 @@ def test_resolve_renders_once_and_takes_the_scene_zones_and_schedule(tmp_path: P
 def test_non_sim_cameras_pass_unchanged(tmp_path: Path) -> None:
     cam = CameraConfig(id="real", source="rtsp://192.0.2.1/stream")
     assert resolve_camera(cam, tmp_path) == (cam, {})
+
+
+def test_a_render_cut_short_is_not_a_clip(tmp_path: Path) -> None:
+    """write_clip writes video.mp4, then truth.json, then camera.yaml: only all of them make a finished clip."""
+    for name in ("video.mp4", "truth.json"):
+        (tmp_path / name).write_text("x")
+        assert not clip_is_whole(tmp_path)
+    (tmp_path / "camera.yaml").write_text("x")
+    assert clip_is_whole(tmp_path)

@@ -296,3 +296,13 @@ def test_a_deposit_whose_bag_was_never_seen_at_the_bin_is_placed_at_the_person_t
 
     events = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker, end=20.0)
     assert [e.state for e in events] == [EventState.START] and events[0].bbox == at_bin
+
+
+def test_the_rule_forgets_objects_long_gone() -> None:
+    """A camera running for days sees ever new object ids (flickering detections): the rule keeps only recent ones."""
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0 = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST)
+    for i in range(3000):  # 10 min at 5 fps, a new one-frame object every frame
+        t = i / 5
+        rule.update(Tick(t, t0 + dt.timedelta(seconds=t), (), (GroundObject(i, BAG, 0.3, Place.NO_DUMP),)))
+    assert len(rule._objects_seen) <= 5 * (rule.params.carry_memory_s + rule.params.confirm_s) + 2
