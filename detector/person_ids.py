@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from detector.tracks import Box, iou
 
 HANDOVER_S = 1.0  # a track born this close to another's end (before or after), where it last was, takes its id
@@ -93,3 +96,39 @@ class StableIds:
     def _give(self) -> int:
         pid, self._next_id = self._next_id, self._next_id + 1
         return pid
+
+
+# ---- association by reach -----------------------------------------------------------------------
+
+REACH_HEIGHTS_PER_S = 2.0  # a person moves at most this many of their own heights a second (a brisk run)
+REACH_MIN_HEIGHTS = 0.5  # ... and may always be found this far from where they were expected (a lurch, a bad box)
+REACH_MAX_HEIGHTS = 1.5  # ... and never farther, however long they were lost: beyond that it is someone else
+MIN_HEIGHT_RATIO = 0.6  # two boxes of one person a moment apart: the shorter is at least this much of the taller
+REACH_WEIGHT = 0.9  # a match by reach alone counts a little less than one by full overlap
+
+
+def reach_affinity(
+    expected: NDArray[np.floating], found: NDArray[np.floating], gap_s: NDArray[np.floating]
+) -> NDArray[np.float64]:
+    """How well each found box (M x 4, xyxy) continues each expected one (N x 4, where a person was or
+    was predicted to be, last seen ``gap_s`` (N) seconds ago): 0..REACH_WEIGHT, N x M.
+
+    Overlap (IoU) only links boxes that overlap, so a person who walks more than about half their width
+    between two analysed frames (a brisk walk at 2 fps, a run at 5) never links to where they were, and
+    a tracker that needs two linked frames to confirm a track never sees them. Here a box links to one
+    whose centre lies within the distance the person could have gone in the gap (in their own heights,
+    so it holds at every distance from the camera), falling off with the square of that distance, and
+    scaled by how alike the two heights are (none below MIN_HEIGHT_RATIO).
+    """
+    if len(expected) == 0 or len(found) == 0:
+        return np.zeros((len(expected), len(found)))
+    e = np.asarray(expected, np.float64)[:, None, :]
+    f = np.asarray(found, np.float64)[None, :, :]
+    he, hf = e[..., 3] - e[..., 1], f[..., 3] - f[..., 1]
+    taller, ratio = np.maximum(he, hf), np.minimum(he, hf) / np.maximum(np.maximum(he, hf), 1e-9)
+    gap = np.asarray(gap_s, np.float64)[:, None]
+    reach = np.maximum(np.clip(REACH_HEIGHTS_PER_S * gap, REACH_MIN_HEIGHTS, REACH_MAX_HEIGHTS) * taller, 1e-9)
+    dx = (e[..., 0] + e[..., 2] - f[..., 0] - f[..., 2]) / 2
+    d = np.hypot(dx, (e[..., 1] + e[..., 3] - f[..., 1] - f[..., 3]) / 2)
+    near = np.clip(1 - (d / reach) ** 2, 0, 1)
+    return np.where(ratio >= MIN_HEIGHT_RATIO, REACH_WEIGHT * near * ratio, 0.0)

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.detections import Detections, Role
-from detector.person_ids import HANDOVER_S, StableIds, TrackedPerson
+from detector.person_ids import HANDOVER_S, StableIds, TrackedPerson, reach_affinity
 
 log = logging.getLogger(__name__)
 
@@ -346,25 +346,48 @@ class _TrackInput:
         return _TrackInput(self.xyxy[idx], self.conf[idx])
 
 
+def _reach_byte_tracker(seconds_per_frame: float, args: Any) -> Any:
+    """Ultralytics' BYTETracker whose high-score association (and the confirming of new tracks) also links
+    boxes by reach (`detector.person_ids.reach_affinity`), not by overlap alone."""
+    from ultralytics.trackers.byte_tracker import BYTETracker
+    from ultralytics.trackers.utils import matching
+
+    class ReachByteTracker(BYTETracker):
+        def get_dists(self, tracks: list[Any], detections: list[Any]) -> NDArray[np.float64]:
+            sim = 1 - matching.iou_distance(tracks, detections)
+            if tracks and detections:
+                gaps = np.array([max(1, self.frame_id - t.frame_id) * seconds_per_frame for t in tracks])
+                expected = np.array([t.xyxy for t in tracks])
+                found = np.array([d.xyxy for d in detections])
+                sim = np.maximum(sim, reach_affinity(expected, found, gaps))
+            if self.args.fuse_score:
+                sim = sim * np.array([d.score for d in detections])[None, :]
+            return np.asarray(1 - sim, np.float64)
+
+    return ReachByteTracker(args)  # type: ignore[no-untyped-call]
+
+
 class PersonTracker:
     """ByteTrack for one camera's people, configured for the real analysis rate.
 
     Ultralytics counts `track_buffer` in frames assuming ~30 fps; at 5 fps that would keep a lost
-    person for 6 s instead of 1, so the buffer is set from seconds times the analysis rate.
+    person for 6 s instead of 1, so the buffer is set from seconds times the analysis rate. Its
+    association links boxes by overlap, which fails for anyone who moves more than about half their
+    width between two analysed frames (a walk at 2 fps, a run at 5): a new track then never gets the
+    second linked frame it needs to be confirmed. So boxes are also linked by reach (how far a person
+    can go in the time between the frames, `reach_affinity`).
     """
 
     def __init__(self, analysis_fps: float, lost_s: float = 4.0, handover_s: float = HANDOVER_S) -> None:
         from types import SimpleNamespace
 
         _ultralytics()
-        from ultralytics.trackers.byte_tracker import BYTETracker
-
         buffer = max(1, round(lost_s * analysis_fps))
         args = SimpleNamespace(
             tracker_type="bytetrack", track_high_thresh=0.3, track_low_thresh=0.1, new_track_thresh=0.35,
             track_buffer=buffer, match_thresh=0.8, fuse_score=True,
         )  # fmt: skip
-        self._tracker = BYTETracker(args)  # type: ignore[no-untyped-call]
+        self._tracker = _reach_byte_tracker(1 / analysis_fps, args)
         self._ids = StableIds(min(buffer + 1, max(1, round(handover_s * analysis_fps))), buffer + 1)
 
     def update(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> list[TrackedPerson]:
