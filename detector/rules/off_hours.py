@@ -4,8 +4,9 @@ A deposit is seen as a person who carried garbage into a bins zone (still carryi
 let go at most `release_s` before stepping in), is seen empty-handed there after standing in the
 zone for `stand_s`, and stays empty-handed for `release_s` (at the bins or walking off), within
 `carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand
-there. A bag in hand is believed once seen in `carry_sightings` frames within `carry_window_s`;
-a "bag in hand" seen where the person's bag just went is that bag lying there, not a bag in hand.
+there. A bag in hand is believed once seen in `carry_sightings` frames within `carry_window_s`
+(after a let-go, sightings since it only); a "bag in hand" seen where the person's bag just went is
+that bag lying there, not a bag in hand.
 A deposit becomes an event only if, within `confirm_s`, no new object stayed on the ground near
 the person in a `no_dump` area (seen in `ground_sightings` frames over `ground_span_s`): a bag set
 down there is littering, not a deposit; a false detection that comes and goes at the person's feet
@@ -122,6 +123,10 @@ class OffHoursRule:
                 # at the bin (lost by the model there), the person standing at the bin, not the bag as last
                 # seen on the way in, metres away.
                 st.let_go = _LetGo(p.zone_index, st.at_bin_box or p.xyxy, p.xyxy)
+                # A bag in hand after this is a new one, believed on sightings of its own: those of the bag
+                # just let go (some while it lay on the heap in front of the person) plus one false box a
+                # moment later made a "carry" that undid the deposit of people who then walked off.
+                st.carry_seen = []
             # Empty-handed for release_s since: a deposit, whether or not they are still at the bins (most
             # people drop the bag and walk off at once; one who had to stay in the zone a second after
             # letting go was missed whenever they left sooner).

@@ -140,6 +140,28 @@ def test_a_one_frame_carry_is_a_false_detection_not_a_bag() -> None:
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker) == []
 
 
+@pytest.mark.parametrize("fps", [2.0, 5.0])
+@pytest.mark.parametrize("false_at", [6.6, 7.0, 7.4])
+def test_one_false_carry_after_letting_go_does_not_undo_the_deposit(fps: float, false_at: float) -> None:
+    """Lets go at 6 s (the bag seen 'in hand' until then, as it lies on a full bin's heap in front of them), then
+    for one frame the model boxes something else at their hand (a lid, the heap), and they walk off at 7.6 s.
+    With the sightings of the bag just let go counted, that one box made a new carry and the deposit was lost."""
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
+    other = (250.0, 190.0, 280.0, 230.0)  # beside the hand, not where the bag went
+    for i in range(int(60 * fps)):
+        t = i / fps
+        if t < 7.6:
+            people = _walk_and_deposit(t)
+            if abs(t - false_at) < 0.5 / fps:
+                people = tuple(replace(p, carried=other) for p in people)
+        else:
+            x = 80 * (t - 7.6)
+            people = (PersonTrack(1, (300 - x, 150, 360 - x, 330), 0.9, Place.NO_DUMP, 0, None),) if t < 12 else ()
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), people, ()))
+    assert [e.state for e in out] == [EventState.START, EventState.END]
+
+
 @pytest.mark.parametrize("stays_s", [0.2, 0.4, 0.8])
 def test_a_person_who_drops_the_bag_in_and_walks_off_at_once_deposits(stays_s: float) -> None:
     """Carries the bag in (4 s), stands with it, lets go at 6 s and is out of the zone ``stays_s`` later."""
