@@ -31,6 +31,7 @@ from streams.decode import FileFrames, Frame, Luma
 
 CLIP = "intel-sample-video/one-by-one-person-detection.mp4"
 MODEL = "coco-yolov8n-int8/yolov8n_int8.onnx"
+MODEL_IMGSZ = 640  # the COCO model's own input size
 START = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)  # wall clock of the clip's first frame (no schedule)
 
 
@@ -79,7 +80,7 @@ def main() -> None:
         if not f.is_file():
             raise SystemExit(f"missing {f} (expected the shared evaluation data; set BINWATCH_EVAL_DATA)")
     t0 = time.perf_counter()
-    replay = model_pass(video, model, args.fps, 640)
+    replay = model_pass(video, model, args.fps, MODEL_IMGSZ)
     print(f"model pass: {len(replay.frames)} frames in {time.perf_counter() - t0:.0f} s", flush=True)
     starts = [k * args.step for k in range(int(args.last / args.step) + 1)]
     total, with_events = 0, 0

@@ -8,7 +8,9 @@ abandoned-object detectors do: it keeps two background models of a small, blurre
 - The **short-term** model ``B_S`` follows every frame within about a second, so a bag that came to
   rest soon matches it while a person walking past does not.
 
-A pixel that is foreground against ``B_L`` but background against ``B_S`` is *static now*; a per-pixel
+A pixel that is foreground against ``B_L`` but background against ``B_S`` is *static now* (both also
+judged against the range of the pixel's 3x3 neighbours in that background, so a camera shaking by a
+pixel makes no edge static); a per-pixel
 clock counts how long it has been so, and pixels whose clock reaches ``static_s`` form the static mask.
 Its connected components, filtered by size, are candidates; a small tracker gives them stable ids,
 keeps them through occlusion by passers-by and drops them shortly after they go (picked up).
@@ -23,6 +25,12 @@ pixels that did not change (median frame/background ratio per band of intensity)
 gamma, clouds or lights switching on do not make foreground; the tolerance is the larger of a noise floor
 (estimated each frame) and a fixed floor, plus a fraction of the background intensity. Clipped pixels are
 held, not judged.
+
+Start-up and ground first seen: the first frame is ``B_L`` except under people (unknown ground, learned
+once uncovered and still for ``learn_still_s``). Ground so learned is *settling*: it follows the picture
+(averaged over ``_SETTLE_TAU_S``) until it has stayed still, with nobody near, for ``settle_s`` at a stretch,
+and nothing counts as static there until then. Whatever was in view, or in flux (a reflection fading, the
+exposure coming back after someone left), when analysis started or resumed is so background, not a ghost.
 
 Not objects: a static region whose outline is sharper in ``B_L`` than in the frame is a *ghost* (something
 that was in the background has gone) and is learned away; a static region too large for an object, or
@@ -72,6 +80,8 @@ _GHOST_RING = np.ones((2 * 6 + 1, 2 * 6 + 1), np.uint8)  # the ground around a s
 _GHOST_CONTRAST_RATIO = 2.0  # ... a region that stood out from it twice as much in the background ...
 _GHOST_CONTRAST_FLOOR = 4.0  # ... plus this many grey levels, as now, is a ghost
 _GHOST_MARGIN = 8  # work pixels around a static region that the ghost tests look at
+_SETTLE_TAU_S = 0.5  # time constant with which ground not settled yet follows the picture
+_SETTLE_PAD_Y = 0.25  # ground this far (x the box height) above or below a person has not settled while they stand
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class LeftObjectParams:
     scene_change_s: float = 5.0  # ... and after this long the long-term background is relearned
     max_dt_s: float = 1.0  # a longer gap between updates counts as this long (a stalled stream is not "static")
     learn_still_s: float = 1.0  # ground first seen (uncovered by a person) is learned once it stayed still this long
+    settle_s: float = 3.0  # ground just learned (first frame, first seen) follows the picture until still this long
 
     def __post_init__(self) -> None:
         checks = [
@@ -134,6 +145,7 @@ class LeftObjectParams:
             ("scene_change_s", self.scene_change_s > 0, "> 0"),
             ("max_dt_s", self.max_dt_s > 0, "> 0"),
             ("learn_still_s", self.learn_still_s >= 0, ">= 0"),
+            ("settle_s", self.settle_s >= 0, ">= 0"),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -208,6 +220,7 @@ class LeftObjectDetector:
         self._short: FloatImage = np.zeros((wh, ww), np.float32)
         self._clock: FloatImage = np.zeros((wh, ww), np.float32)  # seconds static
         self._known: BoolImage = np.zeros((wh, ww), np.bool_)  # long-term background seen without a person
+        self._known_s: FloatImage = np.zeros((wh, ww), np.float32)  # ... for this long (seconds)
         self._still: FloatImage = np.zeros((wh, ww), np.float32)  # seconds each pixel has matched the short-term
         self._changed: BoolImage = np.zeros((wh, ww), np.bool_)  # foreground in the previous update
         self._sigma = 2.0
@@ -223,6 +236,7 @@ class LeftObjectDetector:
         self._long = None
         self._clock[:] = 0
         self._known[:] = False
+        self._known_s[:] = 0
         self._still[:] = 0
         self._changed[:] = False
         self._t_s = None
@@ -261,11 +275,22 @@ class LeftObjectDetector:
         if self._long is None:
             self._long = frame.astype(np.float32)
             self._short = frame.astype(np.float32)
-            self._known = ~body
+            self._learn_view(body)
             return []
         return self._step(frame, saturated, t_s, dt, people_w, body)
 
     # ---- internals ----------------------------------------------------------------------------
+    def _learn_view(self, body: BoolImage) -> None:
+        """The view as the long-term background was just taken (first frame, or relearned): ground under a
+        person is unknown, the rest is known but not settled. (Taken as settled away from people, ground whose
+        picture was still in flux then, or where the detector missed someone in that first frame, made ghosts
+        again.)"""
+        self._known = ~body
+        self._known_s[:] = 0
+
+    def _near_people(self, people_w: NDArray[np.float64]) -> BoolImage:
+        return self._box_mask(people_w, self.params.person_reach, _SETTLE_PAD_Y)
+
     def _work_ignore(
         self, ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None
     ) -> BoolImage:
@@ -353,7 +378,7 @@ class LeftObjectDetector:
         if self._scene_change_s > p.scene_change_s:
             self._long, self._short = norm.copy(), norm.copy()
             self._clock[:] = 0
-            self._known = ~body
+            self._learn_view(body)
             self._tracks = []
             self._scene_change_s = 0.0
             return []
@@ -364,8 +389,23 @@ class LeftObjectDetector:
         # not depend on how scattered the mask is, as NumPy's masked writes' does.)
         clock = self._clock
         quiet = ~fg_long & free & ~clipped  # the scene is back to its background here, visibly
-        if not scene_change:  # (the ignore: some opencv-python releases' stubs refuse a float scalar, others not)
-            counting = fg_long & ~fg_short & free & self._known  # ground never seen yet has nothing to differ from
+        # (the ignores: some opencv-python releases' stubs refuse a float scalar, others not)
+        # Ground just learned settles once it has stayed still, with nobody near, for settle_s at a stretch (a
+        # person's shadow and reflection on the floor reach beyond their box).
+        settled = self._known_s >= np.float32(p.settle_s)
+        calm = ~self._near_people(people_w) & ~fg_short
+        cv2.add(self._known_s, dt, dst=self._known_s, mask=_u8(self._known & (settled | calm)))  # type: ignore[call-overload, unused-ignore]
+        self._known_s[~settled & ~calm] = 0
+        settled = self._known_s >= np.float32(p.settle_s)
+        if not scene_change:
+            # Ground never seen yet has nothing to differ from, and ground just learned is not settled yet.
+            # New is judged against the range of each pixel's neighbours in the background, as still is against
+            # the short term: a camera that shakes by a pixel moves every edge, and against the pixel alone an
+            # edge learned at one end of the shake was new at the other, half the time, and built up into
+            # "objects" on signs and kerbs. (Only here: learning where the range matched let the background
+            # creep into a lying bag from its edges, a pixel at a time, until it fell apart.)
+            new = _outside_range(norm, long, tol)
+            counting = fg_long & new & ~fg_short & free & settled
             cv2.add(clock, dt, dst=clock, mask=_u8(counting))  # type: ignore[call-overload, unused-ignore]
             falling = np.minimum(clock, np.float32(self.static_s))
             falling -= np.float32(2 * dt)
@@ -385,6 +425,17 @@ class LeftObjectDetector:
             first_seen = ~self._known & free & (self._still >= p.learn_still_s)
             cv2.copyTo(norm, _u8(first_seen), long)
             self._known |= first_seen
+            # Ground just learned (in the first frame, or first seen when a person moved off it) follows the
+            # picture wherever it is still, until it has stayed still and uncovered for settle_s at a stretch:
+            # a pixel is still long before the view around it has settled (a departing person's reflection on
+            # a glossy floor, the exposure coming back after they went), and what it was learned as then,
+            # pixel by pixel at different moments, was taken for a new object once the view had settled
+            # (ghosts at the start of every third analysis of the real clip).
+            # (Followed as an average over about _SETTLE_TAU_S, not copied: copied, a flickering spot was
+            # learned as whatever its last still frame showed, an extreme of the flicker, and the selective
+            # update, which learns only where the picture matches, kept it there.)
+            settling = self._known & ~settled & calm
+            cv2.accumulateWeighted(norm, long, 1.0 - np.exp(-dt / _SETTLE_TAU_S), mask=_u8(settling))
             if p.absorb_s is not None:
                 old = clock >= p.absorb_s
                 if old.any():

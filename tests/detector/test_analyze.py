@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bench.ghosts import CLIP, MODEL, MODEL_IMGSZ, events_from, model_pass
 from streams.decode import lose_frames
 from tests.conftest import binwatch, eval_file
 
@@ -104,14 +105,17 @@ def test_analyze_drops_the_share_of_frames_asked(render, tmp_path: Path) -> None
     assert truth["duration_s"] * 5 * 0.6 < summary["frames_analysed"] <= truth["duration_s"] * 5 + 1
 
 
-def test_real_negative_clip_gives_no_event_with_the_coco_model(eval_data: Path, tmp_path: Path) -> None:
-    """Real footage: six people come to a table, stand and leave; nothing is left behind."""
-    video = eval_file(eval_data, "intel-sample-video/one-by-one-person-detection.mp4")
-    model = eval_file(eval_data, "coco-yolov8n-int8/yolov8n_int8.onnx")
-    binwatch("analyze", str(video), "--model", str(model), "--imgsz", "640", "--out", str(tmp_path), check=True)
-    assert (tmp_path / "events.jsonl").read_text() == ""
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["frames_decoded"] > 1300
+def test_real_negative_clip_gives_no_event_from_any_starting_moment(eval_data: Path) -> None:
+    """Real footage: six people come to a table, stand and leave; nothing is left behind. A live camera starts,
+    reconnects and restarts at any moment, often while someone stands in view: analysed with the shared COCO
+    model from every 5 s of the clip (0 to 130 s), each start to the clip's end, no start gives an event. (Before
+    the left-object detector let ground it had just learned settle, 16 of these 27 starts gave 28 littering
+    ghosts.) One model pass serves every start (`bench/ghosts.py`)."""
+    video = eval_file(eval_data, CLIP)
+    replay = model_pass(video, eval_file(eval_data, MODEL), 5.0, MODEL_IMGSZ)
+    assert len(replay.frames) > 690  # 139 s at 5 fps
+    found = {start: events_from(replay, video, start, 5.0) for start in range(0, 131, 5)}
+    assert {s: e for s, e in found.items() if e} == {}
 
 
 @pytest.mark.parametrize(("scenario", "seed"), [("littering", 7103), ("night_littering", 8102)])

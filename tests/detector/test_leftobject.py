@@ -201,6 +201,9 @@ class Scene:
     view_change_s: float = 1e9  # the camera is turned to another view at this time
     shadow: tuple[int, int, int, int] = (380, 200, 560, 340)  # xyxy of a soft shadow cast from outside the view
     shadow_s: tuple[float, float] = (1e9, 1e9)  # ... on the ground from .. to
+    shadow_fade_s: float = 0.0  # ... fading out over this long before its end (a reflection as its person leaves)
+    sign: bool = False  # a sign on a wall: white lines on a dark panel, sharp edges
+    shake_px: int = 0  # the camera shakes (wind): each frame shifted by up to this many pixels each way
     seed: int = 0
 
     def frames(self, duration_s: float) -> Iterator[tuple[float, NDArray[np.uint8], NDArray[np.float32]]]:
@@ -215,10 +218,18 @@ class Scene:
             t = i / self.fps
             img = views[t >= self.view_change_s] + noise[i % len(noise)]
             if self.shadow_s[0] <= t < self.shadow_s[1]:
-                img = img * shade
+                fade = min(1.0, (self.shadow_s[1] - t) / self.shadow_fade_s) if self.shadow_fade_s else 1.0
+                img = img * (1.0 - fade * (1.0 - shade))
             if self.bag_s[0] <= t < self.bag_s[1]:
                 x1, y1, x2, y2 = self.bag
                 img[y1:y2, x1:x2] = self.bag_level
+            if self.sign:
+                img[40:110, 420:560] = 50
+                for row in (50, 68, 86):
+                    img[row : row + 8, 432 : 548 - (row - 50)] = 235
+            if self.shake_px:
+                shift = rng.integers(-self.shake_px, self.shake_px + 1, 2)
+                img = np.roll(img, (int(shift[0]), int(shift[1])), axis=(0, 1))
             people = np.zeros((0, 4), np.float32)
             feet = self.person_path(t)
             if feet is not None:
@@ -287,7 +298,7 @@ def test_person_standing_still_for_30_s_is_not_a_candidate_but_their_bag_is() ->
 
 
 def test_candidate_keeps_its_id_while_a_person_stands_in_front_of_it() -> None:
-    scene = Scene(bag_s=(2.0, 1e9), person_path=walk_stand_leave(10.0, 12.0, 25.0, (320.0, 300.0)))
+    scene = Scene(bag_s=(4.0, 1e9), person_path=walk_stand_leave(10.0, 12.0, 25.0, (320.0, 300.0)))
     r = run_scene(scene, 32.0)
     assert len(r.lives) == 1, describe(r)
     (life,) = r.lives.values()
@@ -303,7 +314,7 @@ def test_candidate_keeps_its_id_while_a_person_stands_in_front_of_it() -> None:
     ids=["mask", "polygon"],
 )
 def test_ignored_area_gives_no_candidate(ignore: Any) -> None:
-    assert not run_scene(Scene(bag_s=(2.0, 1e9)), 12.0, ignore=ignore).lives
+    assert not run_scene(Scene(bag_s=(4.0, 1e9)), 14.0, ignore=ignore).lives
 
 
 def test_object_gone_from_the_first_frame_leaves_no_ghost() -> None:
@@ -319,8 +330,26 @@ def test_object_gone_from_the_first_frame_leaves_no_ghost() -> None:
         Scene(shadow_s=(0.0, 30.0)),  # ... who stood there for half a minute first
         Scene(person_path=walk_stand_leave(-1.0, 0.0, 6.0, (300.0, 300.0)), box_shrink=0.15),  # stood in view
         Scene(person_path=walk_stand_leave(-1.0, 0.0, 6.0, (300.0, 300.0)), box_shrink=0.15, box_missed_every=2),
+        # stood in view, and their reflection on a glossy floor beside them fades as they walk off (the shared
+        # real clip): the floor uncovered is still in flux for a moment after each of its pixels is still
+        Scene(
+            person_path=walk_stand_leave(-1.0, 0.0, 6.0, (300.0, 300.0)),
+            shadow=(270, 240, 330, 310),
+            shadow_s=(0.0, 9.0),
+            shadow_fade_s=3.0,
+        ),
+        # a reflection fading in the first seconds of the analysis (a person just gone when it started)
+        Scene(shadow=(240, 240, 360, 330), shadow_s=(0.0, 2.5), shadow_fade_s=2.5),
     ],
-    ids=["dim-object", "shadow-8s", "shadow-30s", "person-at-start", "person-at-start-missed"],
+    ids=[
+        "dim-object",
+        "shadow-8s",
+        "shadow-30s",
+        "person-at-start",
+        "person-at-start-missed",
+        "reflection-fading-as-they-leave",
+        "reflection-fading-at-the-start",
+    ],
 )
 def test_what_was_in_view_at_the_start_is_background_when_it_goes(scene: Scene) -> None:
     """Analysis starts (or resumes after a reconnect) while something is in view that later goes: the
@@ -343,6 +372,18 @@ def test_garbage_left_where_a_ghost_was_is_found(first: str) -> None:
     )
 
 
+@pytest.mark.parametrize("shake_px", [1, 2])
+def test_a_shaking_camera_makes_no_objects_of_edges_but_still_sees_a_bag(shake_px: int) -> None:
+    """Wind shakes the camera by a pixel or two each frame: the sharp edges of a sign move back and forth. Judged
+    pixel by pixel against the background, an edge learned at one end of the shake was foreground at the
+    other, half the time, and built up into an "object" on the sign (a generated clip's wall sign, 4 false
+    littering events); the bag put down at 20 s is found."""
+    r = run_scene(Scene(sign=True, shake_px=shake_px, bag_s=(20.0, 1e9)), 40.0)
+    assert [20.0 + STATIC_S <= life.times[0] <= 20.0 + STATIC_S + 2.0 for life in r.lives.values()] == [True], describe(
+        r
+    )
+
+
 def test_a_new_view_is_relearned_not_reported() -> None:
     r = run_scene(Scene(view_change_s=8.0, bag_s=(25.0, 1e9)), 35.0)
     assert [life.times[0] >= 25.0 for life in r.lives.values()] == [True], describe(r)
@@ -351,11 +392,11 @@ def test_a_new_view_is_relearned_not_reported() -> None:
 def test_candidate_reports_source_pixels_and_its_start() -> None:
     det = LeftObjectDetector((W, H), static_s=STATIC_S)
     last: list[StaticCandidate] = []
-    for t, bgr, people in Scene(bag_s=(1.0, 1e9)).frames(10.0):
+    for t, bgr, people in Scene(bag_s=(4.0, 1e9)).frames(13.0):
         last = det.update(bgr, t, people)
     (c,) = last
     assert c.object_id == 1 and 0 < c.score <= 1
-    assert 1.0 + STATIC_S <= c.first_static_s <= 1.0 + STATIC_S + 1.5 and c.last_seen_s == pytest.approx(9.8)
+    assert 4.0 + STATIC_S <= c.first_static_s <= 4.0 + STATIC_S + 1.5 and c.last_seen_s == pytest.approx(12.8)
 
 
 def test_bad_input_is_refused_with_what_was_expected() -> None:

@@ -37,7 +37,7 @@ def test_left_objects_stand_between_looks() -> None:
     every analysed frame's tick holds it, not only the frames it looked at."""
     analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, left_object_hz=2.0)
     held = []
-    for t, bgr, _ in Scene(bag_s=(1.0, 1e9)).frames(10.0):
+    for t, bgr, _ in Scene(bag_s=(4.0, 1e9)).frames(13.0):
         analyzer.process(bgr, t, START, Detections.empty())
         held.append(bool(analyzer.history[-1].objects))
     found = held.index(True)
