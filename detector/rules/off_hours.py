@@ -6,17 +6,22 @@ zone for `stand_s`, and stays empty-handed for `release_s` (at the bins or walki
 `carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand
 there. A bag in hand is believed once seen in `carry_sightings` frames within `carry_window_s`
 (after a let-go, sightings since it only); a "bag in hand" seen where the person's bag just went is
-that bag lying there, not a bag in hand.
-A deposit becomes an event only if, within `confirm_s`, no new object stayed on the ground near
-the person in a `no_dump` area (seen in `ground_sightings` frames over `ground_span_s`): a bag set
-down there is littering, not a deposit; a false detection that comes and goes at the person's feet
-is neither. Something that appears inside the bins zone (a bag left against a bin, a lid left open)
-does not cancel it: leaving garbage at the bins outside the window is off-hours disposal too.
-Whether it is an event depends on the collection point's schedule at the frame's wall-clock time.
-Each person who deposits is an event of their own, as each is an offender an officer may act on;
-one person's further deposits in the same bins zone while their event is open update it (dedupe
-per camera x zone x person). (Deduped per zone alone, four people of a group dropping bags within
-seconds made one event, with the first one's box and track.)
+that bag lying there, not a bag in hand. A person makes one deposit per stay in the bins zone: a "bag"
+seen at their hand after their deposit there, before they leave the zone, is not carried in (a false box
+at the hand of someone walking along the bins after setting their bag down beside them made a second,
+false deposit, placed where that box was, that nothing cancelled).
+A deposit becomes an event only if, within `confirm_s`, the person is not seen holding a bag again
+(in every frame for `held_again_s`, away from where theirs went: the model had lost the bag for a
+moment, nothing went in) and no new object stayed on the ground near the person in a `no_dump` area
+(seen in `ground_sightings` frames over `ground_span_s`): a bag set down there is littering, not a
+deposit; a false detection that comes and goes at the person's feet is neither. Something that
+appears inside the bins zone (a bag left against a bin, a lid left open) does not cancel it: leaving
+garbage at the bins outside the window is off-hours disposal too. Whether it is an event depends on
+the collection point's schedule at the frame's wall-clock time. Each person who deposits is an event
+of their own, as each is an offender an officer may act on; one person's further deposits in the
+same bins zone while their event is open update it (dedupe per camera x zone x person). (Deduped per
+zone alone, four people of a group dropping bags within seconds made one event, with the first one's
+box and track.)
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class OffHoursParams:
     carry_window_s: float = 1.5  # ... within this long (one frame alone is a passing false detection)
     ground_sightings: int = 3  # a bag on the ground near the person cancels the deposit once seen this often ...
     ground_span_s: float = 1.0  # ... over at least this long (a false detection for a frame or two does not)
+    held_again_s: float = 1.0  # a deposit is undone by the person seen holding a bag in every frame for this long
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class _Person:
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
     let_go: _LetGo | None = None  # seen empty-handed at the bins after carrying: a deposit once release_s passes
+    deposited: bool = False  # a deposit of theirs was seen in this stay in the bins zone
+    last_box: Box | None = None  # where they were in the previous frame they were seen in ...
+    last_box_t: float = 0.0  # ... and when
     last_seen_s: float = 0.0
 
 
@@ -70,6 +79,8 @@ class _Pending:
     box: Box
     person: Box
     put_down: dict[int, tuple[float, float, int]] = field(default_factory=dict)  # object -> first, last, frames
+    held_since: float | None = None  # the person has held a bag, away from where this one went, in every frame since
+    still_held: bool = False  # ... for held_again_s: nothing went in
 
 
 @dataclass
@@ -86,11 +97,18 @@ class OffHoursRule:
         out: list[Event] = []
         for p in tick.people:
             st = self._people.setdefault(p.track_id, _Person())
-            st.last_seen_s = tick.t_s
+            still = _still(st.last_box, p.xyxy, tick.t_s - st.last_box_t)
+            st.last_seen_s, st.last_box, st.last_box_t = tick.t_s, p.xyxy, tick.t_s
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
+                st.deposited = False
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
+            for d in self._pending:
+                if d.track_id == p.track_id:
+                    holding = p.carried is not None and moved(d.box, p.carried)
+                    d.held_since = (tick.t_s if d.held_since is None else d.held_since) if holding else None
+                    d.still_held |= d.held_since is not None and tick.t_s - d.held_since >= self.params.held_again_s
             if p.carried is not None:
                 if st.let_go is not None and not moved(st.let_go.box, p.carried):
                     # The bag just let go of, lying where it went (on a full bin's heap, at hand height, the
@@ -104,7 +122,10 @@ class OffHoursRule:
                 st.carry_seen.append(tick.t_s)
                 if len(st.carry_seen) >= self.params.carry_sightings:
                     st.last_carry_t, st.let_go = tick.t_s, None
-                    if self._stood(st, tick.t_s) and st.at_bin_box is None:
+                    # Where the bag is held at the bin: as the person stands there (the last such box), not as
+                    # they walk up to it or away with a false box at the hand (the first box once they had been
+                    # in the zone for stand_s was often metres short of the bin, and its event missed it).
+                    if self._stood(st, tick.t_s) and (st.at_bin_box is None or still):
                         st.at_bin_box = p.carried
                 continue
             if st.last_carry_t is None:
@@ -114,6 +135,7 @@ class OffHoursRule:
             # it down elsewhere and only then crossed the zone (a bag left beside the bins) deposited nothing.
             if (
                 st.let_go is None
+                and not st.deposited
                 and st.in_zone_since is not None
                 and self._stood(st, tick.t_s)
                 and st.in_zone_since <= st.last_carry_t + self.params.release_s
@@ -134,6 +156,7 @@ class OffHoursRule:
                 g = st.let_go
                 self._pending.append(_Pending(p.track_id, g.zone, st.last_carry_t, tick.t_s, g.box, g.person))
                 st.last_carry_t = st.at_bin_box = st.let_go = None
+                st.deposited = p.place is Place.BINS
         for o in tick.objects:
             self._objects_seen[o.object_id] = (self._objects_seen.get(o.object_id, (tick.t_s,))[0], tick.t_s)
         for d in list(self._pending):
@@ -146,6 +169,10 @@ class OffHoursRule:
                 for first, last, n in d.put_down.values()
             ):
                 self._pending.remove(d)  # it went to the ground where dumping is not allowed: littering, not a deposit
+            elif d.still_held:
+                # The bag is still in hand: the model lost it for a second at the bins (a person carrying it
+                # through the zone, the bag boxed as lying on the bin behind them), nothing went in.
+                self._pending.remove(d)
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)
                 out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))
@@ -190,3 +217,14 @@ class OffHoursRule:
         )  # fmt: skip
         self._open[(zone, track_id)] = (ev, tick.t_s)
         return [ev]
+
+
+STILL_HEIGHTS_PER_S = 0.5  # a person whose feet move slower than this many of their heights a second stands
+
+
+def _still(before: Box | None, now: Box, dt_s: float) -> bool:
+    """Whether a person seen at ``before`` and, ``dt_s`` later, at ``now`` is standing (not walking)."""
+    if before is None or dt_s <= 0:
+        return False
+    (bx, by), (nx, ny) = foot(before), foot(now)
+    return math.hypot(nx - bx, ny - by) <= STILL_HEIGHTS_PER_S * (now[3] - now[1]) * dt_s
