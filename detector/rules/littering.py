@@ -4,7 +4,11 @@ An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and 
 brought it (the person nearest to it when it appeared) has been out of its vicinity for
 `owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
 confirmation (picked up again) yields nothing. A new object overlapping an open event of the same
-zone is the same littering (deduplicated), not a second one.
+zone is the same littering (deduplicated), not a second one; so is one overlapping an event of that
+zone that ended less than `REAPPEAR_S` ago (the garbage lost from view, behind or "in the hands" of a
+passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is warned again.
+(Taken as new, it was put on the passer-by, who then walked off: a second event, and a shout, for
+garbage already recorded.)
 
 Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the
 object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view. A
@@ -32,6 +36,7 @@ WARN_MIN_SIGHTINGS = 3  # a warning needs the object seen this many times (one r
 TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from when it got where it is
 ID_RESOLUTION_S = 0.001  # event ids carry the rest time in ms: a later candidate of one object starts later
 CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
+REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recently is that event's garbage
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class LitteringRule:
     _candidates: dict[int, _Candidate] = field(default_factory=dict)
     _people_log: deque[tuple[float, tuple[PersonTrack, ...]]] = field(default_factory=deque)
     _dropped: dict[int, float] = field(default_factory=dict)  # object id -> last seen, of candidates let go
+    _ended: list[tuple[float, Event, GroundObject]] = field(default_factory=list)  # (when, event, its object last seen)
 
     @property
     def pending_since(self) -> float | None:
@@ -146,7 +152,20 @@ class LitteringRule:
                 )
                 if c.event is not None and not shared:
                     out.append(replace(c.event, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
+                    self._ended.append((tick.t_s, c.event, c.obj))
+        self._ended = [e for e in self._ended if tick.t_s - e[0] <= REAPPEAR_S]
         return out
+
+    def _ended_here(self, c: _Candidate) -> Event | None:
+        """An event of this zone that ended recently where this candidate lies: its garbage, found again."""
+        return next(
+            (
+                ev
+                for _, ev, o in reversed(self._ended)
+                if (o.place, o.zone_index) == (c.obj.place, c.obj.zone_index) and iou(o.xyxy, c.obj.xyxy) > TWIN_IOU
+            ),
+            None,
+        )
 
     def _new_candidate(self, obj: GroundObject, t: float) -> _Candidate:
         """A new object: at rest since now, or since when its source says (the left-object detector reports
@@ -219,6 +238,8 @@ class LitteringRule:
 
     def _warn(self, c: _Candidate, tick: Tick) -> list[Event]:
         c.warned = True
+        if self._ended_here(c) is not None:  # recorded already: nobody here now left it
+            return []
         twins = self._twins(c)
         if any(o.warned or o.event is not None for o in twins):  # said already, or an event already
             c.warning_id = next((o.warning_id for o in twins if o.event is None and o.warning_id), None)
@@ -233,6 +254,11 @@ class LitteringRule:
             if other.event is not None:
                 c.event = other.event
                 return []
+        again = self._ended_here(c)
+        if again is not None:  # found again where its event ended: that event goes on
+            self._ended = [e for e in self._ended if e[1].event_id != again.event_id]
+            c.event, c.last_announced = again, tick.t_s
+            return [replace(again, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=c.obj.xyxy)]
         if c.warning_id is None:  # its twin was warned about: the event takes that warning's id
             c.warning_id = next((o.warning_id for o in twins if o.warning_id), None)
         ev = self._started(c, tick)

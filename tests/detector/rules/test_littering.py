@@ -333,9 +333,10 @@ def test_the_event_takes_the_warning_of_its_twin_when_it_confirms_first() -> Non
     assert events[0].event_id == events[1].event_id
 
 
-def test_an_object_let_go_and_back_is_a_new_event_with_a_new_id() -> None:
-    """Reported with its rest time, dropped by the rule for a while (its place flickered), then back with
-    the same id and rest time: the second event must not reuse the first one's id."""
+def test_an_object_let_go_and_back_where_it_lay_is_its_event_going_on() -> None:
+    """Reported with its rest time, dropped by the rule for a while (its place flickered), then back with the
+    same id and rest time where it lay: the same garbage, so its event goes on (UPDATE, the same id), not a
+    second event. (Before, a second event, with an id of its own.)"""
 
     def obj(t: float) -> tuple[GroundObject, ...]:
         place = Place.ELSEWHERE if 3.4 <= t < 6.6 else Place.NO_DUMP
@@ -343,5 +344,33 @@ def test_an_object_let_go_and_back_is_a_new_event_with_a_new_id() -> None:
 
     scene: Scene = (lambda t: (), obj)
     events = run(scene, 12, params=LitteringParams(dwell_s=2.0))
-    assert [e.state for e in events] == [EventState.START, EventState.END, EventState.START]
-    assert events[0].event_id == events[1].event_id != events[2].event_id
+    assert [e.state for e in events] == [EventState.START, EventState.END, EventState.UPDATE]
+    assert events[0].event_id == events[1].event_id == events[2].event_id
+
+
+@pytest.mark.parametrize("hidden_s", [4.0, 20.0])
+def test_garbage_hidden_by_a_passer_by_and_found_again_is_not_put_on_them(hidden_s: float) -> None:
+    """Littering confirmed (the owner left); a passer-by then stands by the bag, which the model loses for
+    ``hidden_s`` (behind them, or boxed as in their hands) and finds again with a new id; the passer-by walks
+    off. No second event and no warning for them: the first event goes on. (A generated day clip: two such
+    second events, each with a shout.)"""
+    back = 30.0 + hidden_s
+
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        if t < 4.0:  # the owner, who drops the bag at 2 s and walks off at 4 s
+            return person(PERSON_AT_BAG)
+        if 28.0 <= t < back + 2.0:  # the passer-by, standing by the bag
+            return person(PERSON_AT_BAG, tid=2)
+        return ()
+
+    def obj(t: float) -> tuple[GroundObject, ...]:
+        if 2.0 <= t < 30.0:
+            return (GroundObject(7, BAG, 0.8, Place.NO_DUMP),)
+        return (GroundObject(9, BAG, 0.8, Place.NO_DUMP),) if t >= back else ()
+
+    events = run((people, obj), back + 30.0)
+    (start,) = [e for e in events if e.state is EventState.START]
+    assert start.t_s < 28.0 and start.owner_track == 1
+    assert [e for e in events if e.state is EventState.WARNING and e.t_s > start.t_s] == []
+    assert {e.event_id for e in events if e.state is not EventState.WARNING} == {start.event_id}
+    assert events[-1].state is not EventState.END  # the bag lies there still: its event is open
