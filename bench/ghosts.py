@@ -10,6 +10,7 @@ The model runs once over the clip at the analysis rate; each start then replays 
 the same boxes), so 27 starts cost one model pass.
 
     BINWATCH_EVAL_DATA=../shared/data/eval .venv/bin/python bench/ghosts.py [--step 5] [--last 130]
+    BINWATCH_EVAL_DATA=../shared/data/eval .venv/bin/python bench/ghosts.py --random 40 [--seed S]
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import random
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +76,14 @@ def main() -> None:
     ap.add_argument("--step", type=float, default=5.0)
     ap.add_argument("--last", type=float, default=130.0)
     ap.add_argument("--fps", type=float, default=5.0)
+    ap.add_argument(
+        "--random",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N starting moments drawn at random in [0, --last] instead of every --step",
+    )
+    ap.add_argument("--seed", type=int, default=None, help="seed of --random's draw (default: a new one, printed)")
     args = ap.parse_args()
     root = args.data or Path(os.environ.get("BINWATCH_EVAL_DATA", "../shared/data/eval"))
     video, model = root / CLIP, root / MODEL
@@ -82,7 +93,13 @@ def main() -> None:
     t0 = time.perf_counter()
     replay = model_pass(video, model, args.fps, MODEL_IMGSZ)
     print(f"model pass: {len(replay.frames)} frames in {time.perf_counter() - t0:.0f} s", flush=True)
-    starts = [k * args.step for k in range(int(args.last / args.step) + 1)]
+    if args.random > 0:
+        seed = secrets.randbelow(100_000) if args.seed is None else args.seed
+        rng = random.Random(seed)
+        starts = sorted(round(rng.uniform(0, args.last), 2) for _ in range(args.random))
+        print(f"{args.random} random starts, seed {seed} (repeat: --random {args.random} --seed {seed})", flush=True)
+    else:
+        starts = [k * args.step for k in range(int(args.last / args.step) + 1)]
     total, with_events = 0, 0
     for s in starts:
         found = events_from(replay, video, s, args.fps)

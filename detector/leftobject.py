@@ -404,8 +404,9 @@ class LeftObjectDetector:
             # edge learned at one end of the shake was new at the other, half the time, and built up into
             # "objects" on signs and kerbs. (Only here: learning where the range matched let the background
             # creep into a lying bag from its edges, a pixel at a time, until it fell apart.)
-            new = _outside_range(norm, long, tol)
-            counting = fg_long & new & ~fg_short & free & settled
+            counting = fg_long & ~fg_short & free & settled
+            if counting.any():  # (most updates of a quiet view have nothing to judge)
+                counting &= _outside_range(norm, long, tol)
             cv2.add(clock, dt, dst=clock, mask=_u8(counting))  # type: ignore[call-overload, unused-ignore]
             falling = np.minimum(clock, np.float32(self.static_s))
             falling -= np.float32(2 * dt)

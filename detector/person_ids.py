@@ -125,7 +125,8 @@ def reach_affinity(
     e = np.asarray(expected, np.float64)[:, None, :]
     f = np.asarray(found, np.float64)[None, :, :]
     he, hf = e[..., 3] - e[..., 1], f[..., 3] - f[..., 1]
-    taller, ratio = np.maximum(he, hf), np.minimum(he, hf) / np.maximum(np.maximum(he, hf), 1e-9)
+    taller = np.maximum(he, hf)
+    ratio = np.minimum(he, hf) / np.maximum(taller, 1e-9)
     gap = np.asarray(gap_s, np.float64)[:, None]
     reach = np.maximum(np.clip(REACH_HEIGHTS_PER_S * gap, REACH_MIN_HEIGHTS, REACH_MAX_HEIGHTS) * taller, 1e-9)
     dx = (e[..., 0] + e[..., 2] - f[..., 0] - f[..., 2]) / 2

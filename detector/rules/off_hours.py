@@ -35,6 +35,8 @@ from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
 from detector.tracks import Box, Place, Tick, foot, moved
 
+STILL_HEIGHTS_PER_S = 0.5  # a person whose feet move slower than this many of their heights a second stands
+
 
 @dataclass(frozen=True)
 class OffHoursParams:
@@ -65,9 +67,8 @@ class _Person:
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
     let_go: _LetGo | None = None  # seen empty-handed at the bins after carrying: a deposit once release_s passes
     deposited: bool = False  # a deposit of theirs was seen in this stay in the bins zone
-    last_box: Box | None = None  # where they were in the previous frame they were seen in ...
-    last_box_t: float = 0.0  # ... and when
-    last_seen_s: float = 0.0
+    last_box: Box | None = None  # where they were in the last frame they were seen in ...
+    last_seen_s: float = 0.0  # ... and when
 
 
 @dataclass
@@ -80,7 +81,6 @@ class _Pending:
     person: Box
     put_down: dict[int, tuple[float, float, int]] = field(default_factory=dict)  # object -> first, last, frames
     held_since: float | None = None  # the person has held a bag, away from where this one went, in every frame since
-    still_held: bool = False  # ... for held_again_s: nothing went in
 
 
 @dataclass
@@ -97,18 +97,20 @@ class OffHoursRule:
         out: list[Event] = []
         for p in tick.people:
             st = self._people.setdefault(p.track_id, _Person())
-            still = _still(st.last_box, p.xyxy, tick.t_s - st.last_box_t)
-            st.last_seen_s, st.last_box, st.last_box_t = tick.t_s, p.xyxy, tick.t_s
+            still = _still(st.last_box, p.xyxy, tick.t_s - st.last_seen_s)
+            st.last_seen_s, st.last_box = tick.t_s, p.xyxy
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
                 st.deposited = False
             elif st.in_zone_since is None:
                 st.in_zone_since = tick.t_s
-            for d in self._pending:
-                if d.track_id == p.track_id:
-                    holding = p.carried is not None and moved(d.box, p.carried)
-                    d.held_since = (tick.t_s if d.held_since is None else d.held_since) if holding else None
-                    d.still_held |= d.held_since is not None and tick.t_s - d.held_since >= self.params.held_again_s
+            for d in [d for d in self._pending if d.track_id == p.track_id]:
+                holding = p.carried is not None and moved(d.box, p.carried)
+                d.held_since = (tick.t_s if d.held_since is None else d.held_since) if holding else None
+                if d.held_since is not None and tick.t_s - d.held_since >= self.params.held_again_s:
+                    # The bag is still in hand: the model lost it for a second at the bins (a person carrying it
+                    # through the zone, the bag boxed as lying on the bin behind them), nothing went in.
+                    self._pending.remove(d)
             if p.carried is not None:
                 if st.let_go is not None and not moved(st.let_go.box, p.carried):
                     # The bag just let go of, lying where it went (on a full bin's heap, at hand height, the
@@ -169,10 +171,6 @@ class OffHoursRule:
                 for first, last, n in d.put_down.values()
             ):
                 self._pending.remove(d)  # it went to the ground where dumping is not allowed: littering, not a deposit
-            elif d.still_held:
-                # The bag is still in hand: the model lost it for a second at the bins (a person carrying it
-                # through the zone, the bag boxed as lying on the bin behind them), nothing went in.
-                self._pending.remove(d)
             elif tick.t_s - d.t_seen >= self.params.confirm_s:
                 self._pending.remove(d)
                 out.extend(self._deposit(d.track_id, d.zone, d.t_carry, d.box, tick))
@@ -217,9 +215,6 @@ class OffHoursRule:
         )  # fmt: skip
         self._open[(zone, track_id)] = (ev, tick.t_s)
         return [ev]
-
-
-STILL_HEIGHTS_PER_S = 0.5  # a person whose feet move slower than this many of their heights a second stands
 
 
 def _still(before: Box | None, now: Box, dt_s: float) -> bool:
