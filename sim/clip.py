@@ -39,7 +39,9 @@ def write_clip(
     if labels:
         label_dir.mkdir(exist_ok=True)
     tmp_video = out_dir / "video.mp4.part.mp4"
-    with H264Writer(tmp_video, spec.width, spec.height, spec.fps, crf=scene.layout.crf) as w:
+    # One encoder thread: a seed gives the same bytes on every machine and under any load, so a clip
+    # rendered again to reproduce a result is the clip that gave it.
+    with H264Writer(tmp_video, spec.width, spec.height, spec.fps, crf=scene.layout.crf, threads=1) as w:
         for i in range(n):
             img, boxes = scene.renderer.render(i / spec.fps, i, with_boxes=labels)
             w.write(img)

@@ -23,7 +23,9 @@ class H264Writer:
         crf: int = 23,
         gop_s: float = 2.0,
         preset: str = "veryfast",
+        threads: int = 0,
     ) -> None:
+        """threads=0 lets x264 choose; its threaded output can differ from run to run, threads=1 never does."""
         if width % 2 or height % 2:
             raise ValueError(f"H.264 yuv420p needs an even frame size; got {width}x{height}")
         if fps <= 0:
@@ -36,6 +38,7 @@ class H264Writer:
         self._stream.height = height
         self._stream.pix_fmt = "yuv420p"
         self._stream.codec_context.gop_size = max(1, round(fps * gop_s))
+        self._stream.codec_context.thread_count = threads
         self._stream.options = {"crf": str(crf), "preset": preset, "profile": "high"}
         self._size = (width, height)
         self.frames = 0
