@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from alerts.dispatcher import Action
-from alerts.evidence import FILES, MANIFEST, EvidenceError
+from alerts.evidence import EvidenceError
 from alerts.export import export_case
 from alerts.ledger import LedgerAction
 from api.deps import SESSION_COOKIE, Admin, CenterDep, Officer, Operator, SessionDep
+from api.evidence_files import (
+    EVENT_ID_MAX,
+    EVENT_ID_PATTERN,
+    SERVABLE,
+    EvidenceAccessError,
+    NoFollowFileResponse,
+    listed_files,
+    open_no_follow,
+    read_manifest,
+)
 from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
@@ -25,6 +36,12 @@ from store.tables import EventRow, WarningRow
 
 router = APIRouter(prefix="/api")
 
+
+EventId = Annotated[str, PathParam(
+    max_length=EVENT_ID_MAX, pattern=EVENT_ID_PATTERN,
+    description="An event id as binwatch makes them: <camera>-<kind>-<start ms, 9+ digits>-<object>, "
+                "e.g. cam-a-littering-000020000-0.",
+)]  # fmt: skip
 
 # ---- schemas -------------------------------------------------------------------------------------
 
@@ -172,13 +189,13 @@ def _shout_outcome(outcomes: list[str]) -> str | None:
 
 
 @router.get("/events/{event_id}", tags=["events"])
-def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
+def event_detail(event_id: EventId, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
     row = s.get(EventRow, event_id)
     if row is None:
         raise HTTPException(404, f"no event {event_id!r}")
     assert center.evidence is not None
-    d = center.evidence.directory(event_id)
-    manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8")) if (d / MANIFEST).is_file() else None
+    root = center.evidence.root
+    manifest = read_manifest(root, event_id)
     if manifest is not None:
         center.evidence.ledger.append(event_id, LedgerAction.VIEWED, user.username, {"via": user.via})
     repo.audit(s, user.username, "view", f"event:{event_id}")
@@ -187,7 +204,7 @@ def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator
         "event": _event_json(row),
         "warned_at": warned.wall.isoformat() if warned is not None else None,  # said on the spot before this
         "manifest": manifest,
-        "files": [n for n in (*FILES, MANIFEST) if (d / n).is_file()],
+        "files": [n for n in listed_files(manifest) if _servable(root, event_id, n)] if manifest else [],
         "attempts": [
             {
                 "action": a.action,
@@ -205,20 +222,41 @@ def event_detail(event_id: str, center: CenterDep, s: SessionDep, user: Operator
     }
 
 
+def _servable(root: Path, event_id: str, name: str) -> bool:
+    try:
+        os.close(open_no_follow(root, (event_id, name)))
+    except EvidenceAccessError:
+        return False
+    return True
+
+
 @router.get("/events/{event_id}/files/{name}", tags=["evidence"])
-def evidence_file(event_id: str, name: str, request: Request, center: CenterDep, s: SessionDep, user: Operator) -> Any:
-    if name not in (*FILES, MANIFEST):
-        raise HTTPException(404, f"no evidence file {name!r}; expected one of {', '.join((*FILES, MANIFEST))}")
+def evidence_file(
+    event_id: EventId, name: str, request: Request, center: CenterDep, s: SessionDep, user: Operator
+) -> NoFollowFileResponse:
+    """One file of a recorded event's evidence, if its manifest lists it (ranges supported).
+
+    Nothing is served through a symbolic link, nor for an id that is not a recorded event."""
+    if name not in SERVABLE:
+        raise HTTPException(404, f"no evidence file {name!r}; expected one of {', '.join(SERVABLE)}")
+    if s.get(EventRow, event_id) is None:
+        raise HTTPException(404, f"no event {event_id!r} in the records")
     assert center.evidence is not None
-    path = center.evidence.directory(event_id) / name
-    if not path.is_file():
-        raise HTTPException(404, f"event {event_id} has no {name} (evidence still being written, or deleted)")
+    root = center.evidence.root
+    manifest = read_manifest(root, event_id)
+    if manifest is None:
+        raise HTTPException(404, f"event {event_id} has no manifest (evidence still being written, or deleted)")
+    if name not in listed_files(manifest):
+        raise HTTPException(404, f"{name} is not listed in the manifest of event {event_id}")
+    try:
+        response = NoFollowFileResponse(root, event_id, name)
+    except EvidenceAccessError as e:
+        raise HTTPException(404, f"event {event_id}: {e}") from e
     rng = request.headers.get("range", "")
     if not rng or rng.replace(" ", "").startswith("bytes=0-"):  # a player's follow-up range reads are one viewing
         center.evidence.ledger.append(event_id, LedgerAction.DOWNLOADED, user.username, {"file": name})
         repo.audit(s, user.username, "download", f"event:{event_id}", {"file": name})
-    media = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".json": "application/json"}[path.suffix]
-    return FileResponse(path, media_type=media)
+    return response
 
 
 @router.get("/stream", tags=["events"])
@@ -229,7 +267,7 @@ async def stream(center: CenterDep, user: Operator) -> StreamingResponse:
 
 
 @router.post("/events/{event_id}/ack", tags=["actions"])
-def ack(event_id: str, s: SessionDep, user: Operator) -> dict[str, Any]:
+def ack(event_id: EventId, s: SessionDep, user: Operator) -> dict[str, Any]:
     try:
         row = repo.acknowledge(s, event_id, user.username)
     except repo.RecordError as e:
@@ -239,7 +277,7 @@ def ack(event_id: str, s: SessionDep, user: Operator) -> dict[str, Any]:
 
 
 @router.post("/events/{event_id}/shout", tags=["actions"])
-def shout_again(event_id: str, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, str]:
+def shout_again(event_id: EventId, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, str]:
     row = s.get(EventRow, event_id)
     if row is None:
         raise HTTPException(404, f"no event {event_id!r}")
@@ -253,7 +291,7 @@ def shout_again(event_id: str, center: CenterDep, s: SessionDep, user: Operator)
 
 
 @router.post("/events/{event_id}/review", tags=["review"])
-def review(event_id: str, body: ReviewIn, center: CenterDep, s: SessionDep, user: Officer) -> dict[str, Any]:
+def review(event_id: EventId, body: ReviewIn, center: CenterDep, s: SessionDep, user: Officer) -> dict[str, Any]:
     try:
         r = repo.review(s, event_id, user.username, body.verdict, body.reason)
     except repo.RecordError as e:
