@@ -299,6 +299,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
     """Evidence, records and the ledger under ``out`` for the events of an analysed file (no shouting)."""
+    from alerts.accounting import record_recovery
     from alerts.digests import model_identity
     from alerts.dispatcher import CameraRoute, Dispatcher
     from alerts.evidence import EvidenceContext, EvidenceStore, FileEvidence
@@ -307,9 +308,10 @@ def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, st
     from store.db import database_url, open_database
 
     store = EvidenceStore(out)
-    for note in store.recover():
-        print(f"  {note}")
     engine = open_database(database_url(out))
+    recovery = store.recover()
+    for note in recovery.notes + record_recovery(engine, recovery, store.directories(), [camera.id]):
+        print(f"  {note}")
     context = EvidenceContext(
         camera_id=camera.id,
         camera_name=camera.name,
@@ -490,7 +492,10 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-hash evidence against manifests and the ledger, and compare recorded events with evidence both ways."""
+    from alerts.accounting import account, deleted_by_retention
     from alerts.evidence import EvidenceStore
+    from store.db import database_url, open_database
 
     data: Path = args.data
     if not (data / "evidence").is_dir() and not (data / "ledger.jsonl").exists():
@@ -502,10 +507,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
     store = EvidenceStore(data)
     problems, checked = store.verify(None if args.all else args.event_ids)
     events = store.event_ids() if args.all else args.event_ids
+    records = ""
+    if (data / "binwatch.db").exists() or os.environ.get("BINWATCH_DB_URL"):
+        engine = open_database(database_url(data))
+        try:
+            deleted = deleted_by_retention([(e.event_id, e.action) for e in store.ledger.entries()])
+            only = None if args.all else args.event_ids
+            acc = account(engine, store.directories(), deleted, store.unfinished(), only)
+        finally:
+            engine.dispose()
+        known = {p.event_id for p in problems}
+        problems += [
+            p for p in acc.problems if p.event_id not in known or "orphan" in p.what or "no evidence" in p.what
+        ]
+        for eid, why in sorted(acc.failures.items()):
+            print(f"NO EVIDENCE {eid}: recorded failure: {why}")
+        for eid in acc.deleted:
+            print(f"DELETED {eid}: evidence deleted by retention (ledger)")
+        for name in acc.unfinished:
+            print(f"UNFINISHED {name}: a write in progress, or interrupted (recorded as failed at the next start)")
+        records = (
+            f"; records: {acc.events} event(s), {acc.with_evidence} with evidence, "
+            f"{len(acc.failures)} with a recorded evidence failure"
+        )
+    else:
+        records = f"; no records database in {data} (set BINWATCH_DB_URL): recorded events not compared"
     for p in problems:
         print(f"FAIL {p}")
     status = "OK" if not problems else f"{len(problems)} problem(s)"
-    print(f"{status}: {len(events)} event(s), {checked} file(s) re-hashed (SHA-256 and SM3), ledger chain checked")
+    hashed = f"{checked} file(s) re-hashed (SHA-256 and SM3)"
+    print(f"{status}: {len(events)} event(s), {hashed}, ledger chain checked{records}")
     return 0 if not problems else 1
 
 

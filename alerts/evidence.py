@@ -11,20 +11,32 @@ Layout under the data directory::
 
 An event's files are written into ``evidence/.<event_id>.partial/``, each fsynced, the manifest
 last; the directory is then renamed into place and only then is the creation written to the
-ledger. A crash at any point leaves either a ``.partial`` directory (removed by :meth:`recover`) or
-complete evidence; complete evidence without its ledger entry is entered as ``recovered``.
+ledger. A crash at any point leaves either a ``.partial`` directory or complete evidence. At the
+next start :meth:`EvidenceStore.recover` names each ``.partial`` as an interrupted write (the
+caller records it as a failed evidence attempt, with that reason, so the event is never silently
+without evidence) and removes it; complete evidence without its ledger entry is entered as
+``recovered``.
+
+A full disk is told apart from other failures (:class:`EvidenceNoSpace`): the dispatcher waits for
+space instead of giving up, and the store reports the state (:meth:`EvidenceStore.space_problem`)
+for ``/healthz`` and ``/metrics``. A packet the decoder cannot read costs only its own frames: the
+original keeps every packet as it arrived, the annotated copy and snapshots are made from the
+frames that decode, and the manifest lists each undecodable packet (``source.undecodable``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
 import shutil
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,6 +65,51 @@ MANIFEST_VERSION = 1
 
 class EvidenceError(RuntimeError):
     """Evidence cannot be written (no packets for the window, disk full, undecodable clip)."""
+
+
+class EvidenceNoSpace(EvidenceError):
+    """Evidence cannot be written because the evidence disk is full (or a file-size limit was hit).
+
+    Unlike other failures this one passes: the dispatcher retries with backoff until space returns.
+    """
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+MIN_FREE_BYTES = 64 * 2**20  # below this much free space on the evidence disk, /healthz says degraded
+INTERRUPTED = "interrupted: the process ended while writing (found .partial at start-up)"
+
+
+def is_no_space(e: BaseException) -> bool:
+    """True when ``e`` or any exception it was raised from is a full disk / quota / file-size limit error."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in NO_SPACE_ERRNOS:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What :meth:`EvidenceStore.recover` found at start-up."""
+
+    notes: list[str]  # one line per thing done, for the log
+    interrupted: dict[str, str]  # event id -> why its evidence is missing (a write the process never finished)
+
+
+@dataclass(frozen=True)
+class UndecodablePacket:
+    """A packet of the original that the decoder refused: kept in original.mp4, missing from the copies."""
+
+    index: int  # position in the original's packets (0 = the first keyframe)
+    stream_s: float  # the packet's time on the source timeline
+    size: int
+    error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"packet": self.index, "stream_s": round(self.stream_s, 3), "bytes": self.size, "error": self.error}
 
 
 @dataclass(frozen=True)
@@ -112,12 +169,17 @@ class Problem:
 class EvidenceStore:
     """Writes, recovers and verifies the evidence of a data directory."""
 
-    def __init__(self, data_dir: Path, settings: EvidenceSettings | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, settings: EvidenceSettings | None = None, min_free_bytes: int = MIN_FREE_BYTES
+    ) -> None:
         self.data_dir = data_dir
         self.root = data_dir / "evidence"
         self.settings = settings or EvidenceSettings()
         self.ledger = CustodyLedger(data_dir / "ledger.jsonl")
+        self.min_free_bytes = min_free_bytes
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._no_space: str | None = None  # why the last write failed for lack of space; None after a success
 
     def directory(self, event_id: str) -> Path:
         return self.root / event_id
@@ -142,7 +204,9 @@ class EvidenceStore:
             remux_to_mp4(req.packets, req.codec, partial / "original.mp4")
             ms["original_clip"] = (time.perf_counter() - t0) * 1000
             t0 = time.perf_counter()
-            snap, snap_annotated = _annotated_copy(req, partial / "original.mp4", partial / "annotated.mp4")
+            snap, snap_annotated, undecodable = _annotated_copy(
+                req, partial / "original.mp4", partial / "annotated.mp4"
+            )
             ms["annotated_clip"] = (time.perf_counter() - t0) * 1000
             _write_jpeg(partial / "snapshot.jpg", snap)
             _write_jpeg(partial / "snapshot-annotated.jpg", snap_annotated)
@@ -152,31 +216,80 @@ class EvidenceStore:
                 _fsync(partial / name)
                 digests[name] = digest_file(partial / name)
             ms["hashing"] = (time.perf_counter() - t0) * 1000
-            manifest = _manifest(req, digests, self.settings)
+            manifest = _manifest(req, digests, self.settings, undecodable)
             _atomic_write(partial / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
             _fsync(partial)
             os.rename(partial, final)
             _fsync(self.root)
         except (OSError, av.FFmpegError, ValueError, RuntimeError) as e:
             shutil.rmtree(partial, ignore_errors=True)
-            raise EvidenceError(f"evidence for {ev.event_id} could not be written: {type(e).__name__}: {e}") from e
-        self.ledger.append(
-            ev.event_id, LedgerAction.CREATED, actor,
-            {"manifest_sha256": digest_file(final / MANIFEST).sha256, "files": len(digests)},
-        )  # fmt: skip
+            what = f"evidence for {ev.event_id} could not be written: {type(e).__name__}: {e}"
+            if is_no_space(e):
+                reason = f"no space left on the evidence disk ({self.free_bytes()} bytes free under {self.root})"
+                with self._lock:
+                    self._no_space = reason
+                raise EvidenceNoSpace(f"{what}; {reason}") from e
+            raise EvidenceError(what) from e
+        try:
+            self.ledger.append(
+                ev.event_id, LedgerAction.CREATED, actor,
+                {"manifest_sha256": digest_file(final / MANIFEST).sha256, "files": len(digests)},
+            )  # fmt: skip
+        except OSError as e:  # the evidence is complete; recover() enters it in the ledger at the next start
+            if is_no_space(e):
+                with self._lock:
+                    self._no_space = f"no space left for the custody ledger ({self.free_bytes()} bytes free)"
+            log.error("evidence %s written but its ledger entry failed (entered at the next start): %s", final, e)
+        else:
+            with self._lock:
+                self._no_space = None
         return EvidenceRecord(ev.event_id, final, digests, ms)
+
+    # ---- space -----------------------------------------------------------------------------------
+
+    def free_bytes(self) -> int:
+        """Bytes free for an unprivileged writer on the evidence disk."""
+        st = os.statvfs(self.root)
+        return st.f_bavail * st.f_frsize
+
+    def space_problem(self) -> str | None:
+        """Why evidence cannot be written for lack of space now, or None (for /healthz and /metrics).
+
+        The state starts with a write that failed for lack of space and ends with the next write that
+        succeeds; free space below ``min_free_bytes`` is a problem before any write fails.
+        """
+        with self._lock:
+            failed = self._no_space
+        if failed is not None:
+            return f"evidence cannot be written: {failed}"
+        free = self.free_bytes()
+        if free < self.min_free_bytes:
+            return (
+                f"evidence disk nearly full: {free / 2**20:.1f} MiB free under {self.root}; "
+                f"expected at least {self.min_free_bytes / 2**20:.0f} MiB"
+            )
+        return None
 
     def _record(self, event_id: str, ms: dict[str, float]) -> EvidenceRecord:
         manifest = json.loads((self.directory(event_id) / MANIFEST).read_text(encoding="utf-8"))
         files = {n: FileDigest(int(f["size"]), f["sha256"], f["sm3"]) for n, f in manifest["files"].items()}
         return EvidenceRecord(event_id, self.directory(event_id), files, ms)
 
-    def recover(self) -> list[str]:
-        """At start-up: drop half-written evidence; enter complete evidence missing from the ledger."""
-        notes = []
-        for partial in self.root.glob(".*.partial"):
+    def recover(self) -> Recovery:
+        """At start-up: name and remove half-written evidence; enter complete evidence missing from the ledger.
+
+        Each ``.partial`` directory is a write the previous process never finished (it was killed):
+        the caller records it as a failed evidence attempt with :data:`INTERRUPTED` as the reason. Its
+        inputs (a live camera's packets) died with that process; where they still exist (an analysed
+        file) the caller writes the evidence again.
+        """
+        notes: list[str] = []
+        interrupted: dict[str, str] = {}
+        for partial in sorted(self.root.glob(".*.partial")):
+            event_id = partial.name.removeprefix(".").removesuffix(".partial")
             shutil.rmtree(partial, ignore_errors=True)
-            notes.append(f"removed unfinished evidence {partial.name}")
+            interrupted[event_id] = INTERRUPTED
+            notes.append(f"unfinished evidence {partial.name} removed: {event_id} {INTERRUPTED}")
         created = {
             e.event_id for e in self.ledger.entries() if e.action in (LedgerAction.CREATED, LedgerAction.RECOVERED)
         }
@@ -186,9 +299,17 @@ class EvidenceStore:
                     d.name, LedgerAction.RECOVERED, "binwatch", {"manifest_sha256": digest_file(d / MANIFEST).sha256}
                 )
                 notes.append(f"entered complete evidence {d.name} in the ledger")
-        return notes
+        return Recovery(notes, interrupted)
 
     # ---- verifying -------------------------------------------------------------------------------
+
+    def directories(self) -> set[str]:
+        """Event ids with an evidence directory (complete or not; a .partial one is not counted)."""
+        return {d.name for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")}
+
+    def unfinished(self) -> list[str]:
+        """Names of .partial directories: writes in progress, or interrupted ones not yet recovered."""
+        return sorted(p.name for p in self.root.glob(".*.partial"))
 
     def event_ids(self, created: dict[str, str] | None = None) -> list[str]:
         """Every event with evidence on disk or created in the ledger and not deleted since."""
@@ -248,7 +369,10 @@ class EvidenceStore:
 # ---- pieces --------------------------------------------------------------------------------------
 
 
-def _manifest(req: EvidenceRequest, digests: dict[str, FileDigest], settings: EvidenceSettings) -> dict[str, Any]:
+def _manifest(
+    req: EvidenceRequest, digests: dict[str, FileDigest], settings: EvidenceSettings,
+    undecodable: Sequence[UndecodablePacket] = (),
+) -> dict[str, Any]:  # fmt: skip
     ev, ctx = req.event, req.context
     tz = ZoneInfo(ctx.timezone)
     t_from, t_to = req.packets[0].t_s, req.packets[-1].t_s
@@ -279,6 +403,9 @@ def _manifest(req: EvidenceRequest, digests: dict[str, FileDigest], settings: Ev
         "source": {
             "codec": req.codec.codec_name, "width": req.codec.width, "height": req.codec.height,
             "packets": len(req.packets), "original": "stream copy of the camera's packets, starting at a keyframe",
+            # packets kept as they arrived in original.mp4 that the decoder refused: their frames (and
+            # what the decoder concealed after them) are missing from annotated.mp4 and the snapshots
+            "undecodable": [u.as_dict() for u in undecodable],
         },
         "software": ctx.software, "model": ctx.model, "rules": ctx.rules,
         "files": {name: d.as_dict() for name, d in digests.items()},
@@ -290,8 +417,15 @@ def _manifest(req: EvidenceRequest, digests: dict[str, FileDigest], settings: Ev
     }  # fmt: skip
 
 
-def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """Re-encode the original with overlays; returns (snapshot, annotated snapshot) at confirmation."""
+def _annotated_copy(
+    req: EvidenceRequest, original: Path, out: Path
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], list[UndecodablePacket]]:
+    """Re-encode the original with overlays; returns (snapshot, annotated snapshot) at confirmation and the
+    packets the decoder refused.
+
+    Packets are decoded one at a time so a corrupt one costs only itself (and what the decoder
+    conceals after it): its frame is missing from the copy, and it is named in the manifest.
+    """
     ev, ctx = req.event, req.context
     t0 = req.packets[0].t_s  # the original is rebased so its first packet plays at 0
     rate = float(req.codec.average_rate or 25)
@@ -301,9 +435,37 @@ def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[ND
     best = float("inf")
     writer: H264Writer | None = None
     tz = ZoneInfo(ctx.timezone)
+    undecodable: list[UndecodablePacket] = []
+
+    def frames_of(container: av.container.InputContainer) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(seconds from the original's start, frame) for every frame that decodes."""
+        stream = container.streams.video[0]
+        tb = stream.time_base or Fraction(1, 90000)
+
+        def timed(frames: Iterable[av.VideoFrame]) -> Iterator[tuple[float, av.VideoFrame]]:
+            for f in frames:
+                yield (float(f.pts * tb) if f.pts is not None else 0.0), f
+
+        index = 0
+        for packet in container.demux(stream):
+            if packet.size == 0:  # the demuxer's end-of-stream packet: flush the decoder
+                try:
+                    yield from timed(stream.codec_context.decode(None))
+                except av.FFmpegError as e:
+                    log.warning("[%s] evidence %s: decoder flush failed: %s", ev.camera_id, ev.event_id, e)
+                continue
+            try:
+                decoded = stream.codec_context.decode(packet)
+            except av.FFmpegError as e:
+                t = req.packets[index].t_s if index < len(req.packets) else t0 + float((packet.pts or 0) * tb)
+                undecodable.append(UndecodablePacket(index, t, packet.size, f"{type(e).__name__}: {e}"))
+                decoded = []
+            index += 1
+            yield from timed(decoded)
+
     with av.open(str(original)) as container:
-        for frame in container.decode(video=0):
-            t = t0 + (float(frame.time) if frame.time is not None else 0.0)
+        for rel_t, frame in frames_of(container):
+            t = t0 + rel_t
             bgr = to_bgr(frame)
             h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
             bgr = np.ascontiguousarray(bgr[:h, :w])
@@ -316,9 +478,15 @@ def _annotated_copy(req: EvidenceRequest, original: Path, out: Path) -> tuple[ND
             if abs(t - ev.t_s) < best:
                 best, snap, snap_annotated = abs(t - ev.t_s), bgr, drawn
     if writer is None or snap is None or snap_annotated is None:
-        raise EvidenceError(f"the original clip of {ev.event_id} has no decodable frame")
+        raise EvidenceError(
+            f"the original clip of {ev.event_id} has no decodable frame "
+            f"({len(undecodable)} of {len(req.packets)} packets refused by the decoder)"
+        )
     writer.close()
-    return snap, snap_annotated
+    if undecodable:
+        log.warning("[%s] evidence %s: %d undecodable packet(s) kept in the original, missing from the copies: %s",
+                    ev.camera_id, ev.event_id, len(undecodable), [u.as_dict() for u in undecodable])  # fmt: skip
+    return snap, snap_annotated, undecodable
 
 
 def _nearest(ticks: list[Tick], t: float) -> Tick | None:

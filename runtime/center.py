@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from alerts.accounting import record_recovery
 from alerts.digests import model_identity
 from alerts.dispatcher import CameraRoute, Dispatcher
 from alerts.evidence import EvidenceContext, EvidenceStore
@@ -98,7 +99,9 @@ class Center:
         engine = self.open_records()
         assert self.city is not None
         self.evidence = EvidenceStore(s.data_dir)
-        for note in self.evidence.recover():
+        recovery = self.evidence.recover()
+        cams = [cam.id for _, _, cam in self.city.cameras()]
+        for note in recovery.notes + record_recovery(engine, recovery, self.evidence.directories(), cams):
             log.warning("evidence recovery: %s", note)
         routes = {}
         for community, _, cam in self.city.cameras():

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config import CityConfig, redact_url
@@ -28,6 +31,8 @@ from store.tables import (
     WarningRow,
     utcnow,
 )
+
+log = logging.getLogger("binwatch.store")
 
 
 class RecordError(ValueError):
@@ -231,8 +236,41 @@ def events_under_case(s: Session, open_only: bool = True) -> set[str]:
     return set(s.scalars(q).all())
 
 
+READ_AUDITS = frozenset({"view", "download"})  # audited best effort: see audit()
+
+
+class _Count:
+    """A thread-safe counter (for /metrics)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+failed_read_audits = _Count()  # audit rows of reads that could not be written
+
+
 def audit(s: Session, username: str, action: str, target: str, detail: dict[str, object] | None = None) -> None:
-    s.add(AuditLog(username=username, action=action, target=target, detail=dict(detail or {})))
+    """Add an audit row to the caller's transaction; a read's row (READ_AUDITS) is written best effort.
+
+    A read must not fail because its audit row cannot be written (a full disk under SQLite): that
+    row is committed in a transaction of its own, and a failure is logged and counted
+    (``failed_read_audits``) instead of failing the read's own transaction.
+    """
+    row = AuditLog(username=username, action=action, target=target, detail=dict(detail or {}))
+    if action not in READ_AUDITS:
+        s.add(row)
+        return
+    try:
+        with Session(s.get_bind()) as own, own.begin():
+            own.add(row)
+    except SQLAlchemyError as e:
+        failed_read_audits.add()
+        log.error("cannot write the audit row of %s's %s of %s (the read goes on): %s", username, action, target, e)
 
 
 def case_records(s: Session, event_ids: Sequence[str]) -> dict[str, object]:
@@ -360,4 +398,23 @@ def list_cases(s: Session) -> list[dict[str, object]]:
             "id": c.id, "status": c.status, "notes": c.notes, "created_by": c.created_by,
             "created": c.created.isoformat(), "updated": c.updated.isoformat(), "event_ids": list(events),
         })  # fmt: skip
+    return out
+
+
+def event_ids(s: Session, camera_ids: Sequence[str] | None = None) -> list[str]:
+    """Every recorded event's id (of these cameras, if given), oldest first."""
+    q = select(EventRow.event_id)
+    if camera_ids is not None:
+        q = q.where(EventRow.camera_id.in_(camera_ids))
+    return list(s.scalars(q.order_by(EventRow.wall, EventRow.event_id)))
+
+
+def last_attempts(s: Session, event_ids: Sequence[str], action: str) -> dict[str, ActionAttempt]:
+    """The latest attempt of one action for each of these ids that has one."""
+    out: dict[str, ActionAttempt] = {}
+    for i in range(0, len(event_ids), 500):  # bounded IN lists
+        q = select(ActionAttempt).where(ActionAttempt.event_id.in_(event_ids[i : i + 500]),
+                                        ActionAttempt.action == action)  # fmt: skip
+        for a in s.scalars(q.order_by(ActionAttempt.id)):
+            out[a.event_id] = a
     return out

@@ -5,6 +5,7 @@ One littering clip is analysed with --evidence once per module; each tamper test
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -13,15 +14,20 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import av
 import pytest
 
+from alerts.accounting import record_recovery
 from alerts.digests import digest_file
-from alerts.evidence import FILES, MANIFEST, EvidenceStore
+from alerts.evidence import FILES, INTERRUPTED, MANIFEST, EvidenceStore
 from alerts.ledger import CustodyLedger, LedgerAction
+from detector.rules.events import Event, EventKind
+from store import repo
+from store.db import database_url, open_database, session_scope
 from streams.ring import read_file_packets
 from tests.conftest import binwatch
 
@@ -147,7 +153,16 @@ def test_same_event_written_twice_is_stored_once(analysed: tuple[Path, Path, dic
     assert binwatch("verify", "--all", "--data", str(data)).returncode == 0
 
 
-def test_kill_9_while_writing_leaves_no_half_evidence(render: Any, tmp_path: Path) -> None:
+def _evidence_attempts(data: Path, event_id: str) -> list[tuple[str, str]]:
+    engine = open_database(database_url(data))
+    try:
+        with session_scope(engine) as s:
+            return [(a.outcome, a.detail) for a in repo.attempts_of(s, event_id) if a.action == "evidence"]
+    finally:
+        engine.dispose()
+
+
+def test_kill_9_while_writing_is_recorded_as_interrupted_then_written_again(render: Any, tmp_path: Path) -> None:
     clip, _ = render("littering", 42, width=640, height=360)
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
@@ -159,16 +174,61 @@ def test_kill_9_while_writing_leaves_no_half_evidence(render: Any, tmp_path: Pat
     assert proc.poll() is None, "the analysis ended before its evidence was being written"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert list((data / "evidence").glob(".*.partial")), "killed mid-write"
+    (partial,) = list((data / "evidence").glob(".*.partial"))
+    event_id = partial.name[1 : -len(".partial")]
     assert not [p for p in (data / "evidence").iterdir() if not p.name.startswith(".")]
+    # before any restart, verify sees a recorded event with neither evidence nor a recorded failure
+    run = binwatch("verify", "--all", "--data", str(data))
+    assert run.returncode == 1, run.stdout
+    assert f"FAIL {event_id}: recorded event has no evidence and no recorded evidence failure" in run.stdout
+    assert f"UNFINISHED {partial.name}" in run.stdout
+    # the next start records the interrupted write as a failed attempt, with the reason
     store = EvidenceStore(data)
-    notes = store.recover()
-    assert any("removed unfinished evidence" in n for n in notes)
+    recovery = store.recover()
+    assert recovery.interrupted == {event_id: INTERRUPTED}
+    engine = open_database(database_url(data))
+    try:
+        notes = record_recovery(engine, recovery, store.directories(), None)
+    finally:
+        engine.dispose()
+    assert notes == [f"{event_id}: evidence recorded as failed: {INTERRUPTED}"]
     assert not list((data / "evidence").iterdir())
-    assert store.verify()[0] == [] and store.ledger.entries() == []
-    # a restart writes it again, completely
+    assert _evidence_attempts(data, event_id) == [("failed", INTERRUPTED)]
+    run = binwatch("verify", "--all", "--data", str(data))
+    assert run.returncode == 0, run.stdout
+    assert f"NO EVIDENCE {event_id}: recorded failure: {INTERRUPTED}" in run.stdout
+    # its input (the file) is still there: a restart writes the evidence, completely
     binwatch(*args, "--evidence", check=True)
-    assert binwatch("verify", "--all", "--data", str(data)).returncode == 0
+    assert [o for o, _ in _evidence_attempts(data, event_id)] == ["failed", "ok"]
+    run = binwatch("verify", "--all", "--data", str(data))
+    assert run.returncode == 0, run.stdout
+    assert "records: 1 event(s), 1 with evidence, 0 with a recorded evidence failure" in run.stdout
+
+
+def test_verify_all_compares_recorded_events_and_evidence_both_ways(
+    analysed: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    data, d = _tampered(analysed[1], tmp_path)
+    shutil.copytree(d, data / "evidence" / "cam-x-littering-000001000-9")  # evidence of no recorded event
+    engine = open_database(database_url(data))
+    try:
+        with session_scope(engine) as s:  # an event recorded with no evidence and no failure
+            repo.record_event(s, replace(_some_event(), event_id="cam-x-littering-000002000-3"))
+    finally:
+        engine.dispose()
+    run = binwatch("verify", "--all", "--data", str(data))
+    assert run.returncode == 1, run.stdout
+    assert "FAIL cam-x-littering-000001000-9: orphan evidence directory: no recorded event has this id" in run.stdout
+    assert (
+        "FAIL cam-x-littering-000002000-3: recorded event has no evidence and no recorded evidence failure "
+        "(no evidence attempt)" in run.stdout
+    )
+    assert f"FAIL {d.name}" not in run.stdout
+
+
+def _some_event() -> Event:
+    t0 = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
+    return Event.started("cam-x", EventKind.LITTERING, 3.0, t0, 2.0, (1, 2, 30, 40), 0.9, "z", object_id=3)
 
 
 def test_complete_evidence_missing_from_the_ledger_is_entered_at_recovery(
@@ -177,7 +237,7 @@ def test_complete_evidence_missing_from_the_ledger_is_entered_at_recovery(
     data, d = _tampered(analysed[1], tmp_path)
     (data / "ledger.jsonl").unlink()  # as if the process died between the rename and the ledger append
     store = EvidenceStore(data)
-    assert store.recover() == [f"entered complete evidence {d.name} in the ledger"]
+    assert store.recover().notes == [f"entered complete evidence {d.name} in the ledger"]
     assert store.verify()[0] == []
     assert [e.action for e in store.ledger.entries()] == [LedgerAction.RECOVERED]
 
@@ -200,3 +260,41 @@ def test_a_model_directory_has_one_stable_digest_that_follows_its_files(tmp_path
     assert model_identity(ov)["sha256"] != first["sha256"]
     (tmp_path / "m.pt").write_bytes(b"weights")
     assert model_identity(tmp_path / "m.pt")["sha256"] == hashlib.sha256(b"weights").hexdigest()
+
+
+def test_a_corrupt_packet_costs_only_itself(tmp_path: Path) -> None:
+    import numpy as np
+
+    from alerts.evidence import EvidenceContext, EvidenceRequest
+    from streams.writer import H264Writer
+
+    clip = tmp_path / "clip.mp4"
+    with H264Writer(clip, 160, 120, 10.0, gop_s=1.0, threads=1) as w:
+        for i in range(60):
+            img = np.zeros((120, 160, 3), np.uint8)
+            img[:, (i * 3) % 140 : (i * 3) % 140 + 20] = 255
+            w.write(img)
+    with av.open(str(clip)) as c:
+        tb = c.streams.video[0].time_base
+        assert tb is not None
+        places = [(p.pos or 0, p.size, float((p.pts or 0) * tb)) for p in c.demux(video=0) if p.size]
+    pos, size, t_bad = places[25]  # a P-frame in the middle of the window
+    raw = bytearray(clip.read_bytes())
+    for k in range(4, size):  # keep the NAL length prefix, garble the slice
+        raw[pos + k] = (raw[pos + k] * 7 + 13) & 0xFF
+    clip.write_bytes(bytes(raw))
+    codec, packets = read_file_packets(clip, 0.0, 5.9)
+    assert len(packets) == 60
+    event = Event.started("cam-x", EventKind.LITTERING, 3.0, dt.datetime(2026, 6, 1, tzinfo=dt.UTC), 2.0,
+                          (1, 2, 30, 40), 0.9, "z", object_id=1)  # fmt: skip
+    store = EvidenceStore(tmp_path / "data")
+    rec = store.write(EvidenceRequest(event, EvidenceContext("cam-x"), codec, packets, [], None))
+    manifest = json.loads((rec.directory / MANIFEST).read_text())
+    (gap,) = manifest["source"]["undecodable"]
+    assert (gap["packet"], gap["stream_s"], gap["bytes"]) == (25, round(t_bad, 3), size)
+    assert "InvalidDataError" in gap["error"]
+    with av.open(str(rec.directory / "original.mp4")) as c:  # every packet kept as it arrived, the bad one too
+        assert [bytes(p) for p in c.demux(video=0) if p.size] == [p.data for p in packets]
+    with av.open(str(rec.directory / "annotated.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 59  # only the corrupt packet's frame is missing
+    assert store.verify()[0] == []
