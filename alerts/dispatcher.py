@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerts.evidence import EvidenceError, EvidenceRecord
+from alerts.evidence import EvidenceError, EvidenceNoSpace, EvidenceRecord
 from alerts.speakers import Shout, Speaker, SpeakerError
 from alerts.speakers.audio import speak_to_wav
 from config import AlertPolicy, QuietWindow, message_key
@@ -98,6 +98,13 @@ class Dispatcher:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
     failures: dict[str, int] = field(default_factory=dict)  # action -> failed attempts, for /metrics
+    # A full evidence disk: retry with backoff (doubling from space_backoff_s up to space_backoff_max_s)
+    # while the camera still holds the event's packets (pinned in its ring until the last attempt);
+    # after space_wait_s the evidence is recorded as lost, so a full disk cannot grow the rings forever.
+    space_wait_s: float = 600.0
+    space_backoff_s: float = 1.0
+    space_backoff_max_s: float = 60.0
+    evidence_lost: int = 0  # events whose evidence was given up for lack of space, for /metrics
 
     # ---- entry points ----------------------------------------------------------------------------
 
@@ -143,14 +150,17 @@ class Dispatcher:
 
         ``done`` runs once every attempt is over, written or given up (the camera releases the
         event's pre-roll then, not after the first attempt, so a retry still finds its packets).
+        While the disk is full the write is tried again later (see ``space_wait_s``).
         """
         route = self.routes.get(event.camera_id, CameraRoute(event.camera_id))
+        waits: list[float] = []  # monotonic times of the rounds that failed for lack of space
 
         def write_then_release() -> None:
+            finished = True
             try:
-                self._evidence(event, route, make)
+                finished = self._evidence(event, route, make, waits, queue_it)
             finally:
-                if done is not None:
+                if finished and done is not None:
                     done()
 
         def queue_it() -> None:
@@ -183,7 +193,11 @@ class Dispatcher:
 
         self._attempt(event.event_id, Action.RECORD, self.engine.dialect.name, write)
 
-    def _evidence(self, event: Event, route: CameraRoute, make: EvidenceFn) -> None:
+    def _evidence(
+        self, event: Event, route: CameraRoute, make: EvidenceFn, waits: list[float], again: Callable[[], None]
+    ) -> bool:
+        """One round of attempts; False when another round is scheduled (no space yet), True when over."""
+
         def write() -> str:
             rec = make()
             with session_scope(self.engine) as s:
@@ -191,7 +205,28 @@ class Dispatcher:
                 repo.record_evidence(s, event.event_id, {n: (d.size, d.sha256, d.sm3) for n, d in rec.files.items()})
             return str(rec.directory)
 
-        self._attempt(event.event_id, Action.EVIDENCE, "files", write)
+        try:
+            self._attempt(event.event_id, Action.EVIDENCE, "files", write, stop_on=(EvidenceNoSpace,))
+        except EvidenceNoSpace as e:
+            now = time.monotonic()
+            waits.append(now)
+            waited = now - waits[0]
+            key = f"evidence:{event.event_id}"
+            if waited < self.space_wait_s:
+                delay = min(self.space_backoff_max_s, self.space_backoff_s * 2 ** (len(waits) - 1))
+                log.warning("[%s] no space for evidence %s; trying again in %.1f s (waited %.0f of %.0f s)",
+                            event.camera_id, event.event_id, delay, waited, self.space_wait_s)  # fmt: skip
+                if self._later(key, delay, again):
+                    return False
+            # given up: the wait is over, or the dispatcher is closing (_later scheduled nothing)
+            why = f"no space came back within {self.space_wait_s:.0f} s" if waited >= self.space_wait_s else (
+                "the service stopped")  # fmt: skip
+            self._note(event.event_id, Action.EVIDENCE, "files", "lost",
+                       f"lost: {why} while waiting for space on the evidence disk ({e}); "
+                       "the camera's packets for it are no longer held", len(waits))  # fmt: skip
+            with self._lock:
+                self.evidence_lost += 1
+        return True
 
     def _shout(self, event: Event, route: CameraRoute, repeat: int) -> None:
         if route.speaker is None:
@@ -240,8 +275,14 @@ class Dispatcher:
 
     # ---- plumbing --------------------------------------------------------------------------------
 
-    def _attempt(self, event_id: str, action: Action, backend: str, fn: Callable[..., Any]) -> bool:
-        """Run ``fn`` up to policy.retries times; every attempt is recorded. True on success."""
+    def _attempt(
+        self, event_id: str, action: Action, backend: str, fn: Callable[..., Any],
+        stop_on: tuple[type[Exception], ...] = (),
+    ) -> bool:  # fmt: skip
+        """Run ``fn`` up to policy.retries times; every attempt is recorded. True on success.
+
+        An error of a ``stop_on`` type is recorded and re-raised at once (the caller waits its own way).
+        """
         takes_attempt = action in (Action.SHOUT, Action.WARN)
         for n in range(1, self.policy.retries + 1):
             started = dt.datetime.now(dt.UTC)
@@ -254,6 +295,8 @@ class Dispatcher:
                 self._note(event_id, action, backend, "failed", error, n, started)
                 with self._lock:
                     self.failures[action.value] = self.failures.get(action.value, 0) + 1
+                if isinstance(e, stop_on):
+                    raise
                 if n < self.policy.retries:
                     self.sleep(self.policy.retry_backoff_s * 2 ** (n - 1))
                 continue
@@ -280,10 +323,11 @@ class Dispatcher:
                 lane = self._lanes[name] = _Lane(name)
             return lane
 
-    def _later(self, key: str, delay_s: float, job: Callable[[], None]) -> None:
+    def _later(self, key: str, delay_s: float, job: Callable[[], None]) -> bool:
+        """Run ``job`` after ``delay_s`` (replacing what waits under ``key``); False when closed (nothing runs)."""
         if delay_s <= 0:
             job()
-            return
+            return True
 
         def fire() -> None:
             with self._lock:
@@ -296,9 +340,10 @@ class Dispatcher:
         timer.daemon = True
         with self._lock:
             if self._closed:
-                return
+                return False
             old = self._timers.get(key)
             self._timers[key] = timer
         if old is not None:
             old.cancel()
         timer.start()
+        return True

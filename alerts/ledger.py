@@ -3,6 +3,10 @@
 Every entry carries the SHA-256 of the previous entry (``prev``) and its own hash over its canonical
 JSON, so editing, deleting or inserting any line breaks the chain at a place `verify` can name.
 Appends are serialised across threads (a lock) and processes (flock) and fsynced before returning.
+
+Entries that record a read (viewed, downloaded) are best effort: when one cannot be written (a full
+disk), the failure is logged and counted (``failed_reads``, on /metrics) and the read goes on, so a
+full disk never locks officers out of the evidence. Every other entry raises.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from typing import Any
 from alerts.digests import sha256_hex
 
 GENESIS = "0" * 64
+log = logging.getLogger("binwatch.ledger")
 
 
 class LedgerAction(StrEnum):
@@ -30,6 +36,9 @@ class LedgerAction(StrEnum):
     EXPORTED = "exported"
     VERDICT = "verdict"
     DELETED = "deleted"
+
+
+READ_ACTIONS = frozenset({LedgerAction.VIEWED, LedgerAction.DOWNLOADED})  # best effort: see the module docstring
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,24 @@ class CustodyLedger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self.failed_reads = 0  # read entries (viewed, downloaded) that could not be written
 
     def append(
         self, event_id: str, action: LedgerAction, actor: str, detail: dict[str, Any] | None = None
-    ) -> LedgerEntry:
+    ) -> LedgerEntry | None:
+        """Append one entry; None only for a read entry that could not be written (logged and counted)."""
+        if action not in READ_ACTIONS:
+            return self._append(event_id, action, actor, detail)
+        try:
+            return self._append(event_id, action, actor, detail)
+        except OSError as e:
+            with self._lock:
+                self.failed_reads += 1
+            log.error("custody ledger %s: cannot record that %s %s %s (the read goes on): %s",
+                      self.path, actor, action.value, event_id, e)  # fmt: skip
+            return None
+
+    def _append(self, event_id: str, action: LedgerAction, actor: str, detail: dict[str, Any] | None) -> LedgerEntry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a+b") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
@@ -81,10 +104,7 @@ class CustodyLedger:
                     "event_id": event_id, "action": action.value, "actor": actor, "detail": detail or {}, "prev": prev,
                 }  # fmt: skip
                 h = entry_hash(body)
-                f.seek(0, os.SEEK_END)
-                f.write(_canonical({**body, "hash": h}) + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
+                _write_line(f.fileno(), _canonical({**body, "hash": h}) + b"\n")
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
         return LedgerEntry(seq, str(body["time_utc"]), event_id, action, actor, dict(detail or {}), prev, h)
@@ -135,6 +155,20 @@ class CustodyLedger:
             except (ValueError, KeyError, TypeError) as e:
                 rows.append((i, None, f"not a ledger entry: {e}"))
         return rows
+
+
+def _write_line(fd: int, line: bytes) -> None:
+    """Append ``line`` whole and fsync it, or leave the file as it was (a full disk must not leave half a
+    line, which would break the chain for every later entry)."""
+    end = os.lseek(fd, 0, os.SEEK_END)
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        os.ftruncate(fd, end)
+        raise
 
 
 def _last_line(f: Any) -> bytes | None:

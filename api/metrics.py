@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.dispatcher import Action
 from runtime.center import Center
+from store import repo
 
 
 def _esc(v: str) -> str:
@@ -83,6 +84,35 @@ def render_metrics(center: Center) -> str:
         "counter",
         "Failed action attempts by action.",
         [({"action": a.value}, float(failures.get(a.value, 0))) for a in Action],
+    )
+    evidence = center.evidence
+    space = evidence.space_problem() if evidence is not None else None
+    family(
+        "binwatch_evidence_no_space",
+        "gauge",
+        "1 while evidence cannot be written for lack of space on the evidence disk (see /healthz for why).",
+        [({}, 1.0 if space is not None else 0.0)],
+    )
+    family(
+        "binwatch_evidence_free_bytes",
+        "gauge",
+        "Bytes free on the evidence disk.",
+        [({}, float(evidence.free_bytes()) if evidence is not None else 0.0)],
+    )
+    family(
+        "binwatch_evidence_lost_total",
+        "counter",
+        "Events whose evidence was given up after waiting for space.",
+        [({}, float(center.dispatcher.evidence_lost) if center.dispatcher else 0.0)],
+    )
+    family(
+        "binwatch_read_records_failed_total",
+        "counter",
+        "Records of reads (custody ledger 'viewed'/'downloaded', audit rows) that could not be written.",
+        [
+            ({"record": "ledger"}, float(evidence.ledger.failed_reads) if evidence is not None else 0.0),
+            ({"record": "audit"}, float(repo.failed_read_audits.value)),
+        ],
     )
     family(
         "binwatch_sse_subscribers",

@@ -165,6 +165,15 @@ class Center:
         if self.engine is not None:
             self.engine.dispose()
 
+    def problems(self) -> list[str]:
+        """What keeps the center from working fully, for /healthz (empty when healthy)."""
+        out: list[str] = []
+        if self.evidence is not None:
+            space = self.evidence.space_problem()
+            if space is not None:
+                out.append(space)
+        return out
+
     def _notify(self, event: Event) -> None:
         """Tell the center's pages: an "alert" for a confirmed event, a "warning" for one said on the spot."""
         rt = self.cameras.get(event.camera_id)
