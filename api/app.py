@@ -11,20 +11,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import SESSION_COOKIE
+from api.deps import RANK, SESSION_COOKIE
 from api.metrics import render_metrics
 from api.routes import router
+from api.security import SecurityHeaders, safe_next
 from runtime.center import Center, Settings
 from store import repo
 from store.db import session_scope
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-PAGES = {"/": "wall.html", "/review": "review.html", "/admin": "admin.html"}
+# page -> (file, the least role that may see it); the API behind each page checks roles again
+PAGES = {
+    "/": ("wall.html", "operator"),
+    "/review": ("review.html", "officer"),
+    "/admin": ("admin.html", "admin"),
+    "/events/{event_id}": ("event.html", "operator"),
+}
 
 
 def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
@@ -40,41 +48,47 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
 
     app = FastAPI(title="binwatch monitoring center", version="0.1.0", lifespan=lifespan)
     app.state.center = center
+    app.add_middleware(SecurityHeaders)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        """ok, starting, or degraded with the problems (e.g. no space to write evidence)."""
         states = [rt.source.health().state.value for rt in center.cameras.values()]
-        problems = center.problems()
-        status = "starting" if center.engine is None else "degraded" if problems else "ok"
-        return {"status": status, "problems": problems, "cameras": len(states), "online": states.count("online")}
+        return {"status": "ok" if center.engine is not None else "starting", "cameras": len(states),
+                "online": states.count("online")}  # fmt: skip
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics() -> str:
         return render_metrics(center)
 
-    def logged_in(request: Request) -> bool:
+    def logged_in(request: Request) -> tuple[str, str] | None:
+        """(user name, role) of the session cookie's user, or None."""
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie or center.engine is None:
-            return False
+            return None
         with session_scope(center.engine) as s:
-            return repo.user_for_token(s, cookie, "session") is not None
+            found = repo.user_for_token(s, cookie, "session")
+            return (found[0].username, found[0].role) if found is not None else None
 
     @app.get("/login", include_in_schema=False)
-    def login_page() -> FileResponse:
+    def login_page(request: Request) -> Response:
+        raw = request.query_params.get("next")
+        if raw is not None and safe_next(raw) is None:  # never show a login that would send the user off-site
+            return RedirectResponse("/login", status_code=303)
         return FileResponse(WEB / "login.html")
 
-    def page(name: str) -> Any:
+    def page(name: str, role: str) -> Any:
         def serve(request: Request) -> Response:
-            if not logged_in(request):
-                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            user = logged_in(request)
+            if user is None:
+                return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
+            if RANK[user[1]] < RANK[role]:
+                return PlainTextResponse(f"this page needs the {role} role; {user[0]} is {user[1]}", status_code=403)
             return FileResponse(WEB / name)
 
         return serve
 
-    for path, name in PAGES.items():
-        app.add_api_route(path, page(name), include_in_schema=False, methods=["GET"])
-    app.add_api_route("/events/{event_id}", page("event.html"), include_in_schema=False, methods=["GET"])
+    for path, (name, role) in PAGES.items():
+        app.add_api_route(path, page(name, role), include_in_schema=False, methods=["GET"])
     return app

@@ -67,7 +67,7 @@ const BW = {
     const nav = document.getElementById("nav");
     if (nav) {
       const links = [["/", "wall"], ["/review", "review"], ["/admin", "admin"]]
-        .filter(([, k]) => k !== "admin" || me.role === "admin")
+        .filter(([, k]) => ({ wall: true, review: me.role !== "operator", admin: me.role === "admin" })[k])  // as api/app.py PAGES
         .map(([href, k]) => `<a href="${href}" class="${k === active ? "active" : ""}" data-i18n="${k}"></a>`).join("");
       nav.innerHTML = `<strong data-i18n="title"></strong>${links}<span class="who">${me.username} (${me.role})</span>
         <button id="lang">${BW.lang === "zh" ? "English" : "中文"}</button><button id="logout" data-i18n="logout"></button>`;

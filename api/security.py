@@ -1,0 +1,83 @@
+"""What the browser is told to refuse: security headers on every response, and the login's `next` check.
+
+The pages load their scripts and styles from /static only (no inline script, style or on*= handler),
+so the Content-Security-Policy allows nothing else; no site may frame them (clickjacking).
+FastAPI's /docs and /redoc pages bootstrap Swagger UI / ReDoc from a CDN with an inline script; they
+get a policy of their own that allows just that, and hold no data (the API still needs a login).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "font-src 'self' https://fonts.gstatic.com; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware: adds CSP, nosniff, X-Frame-Options, Referrer-Policy to every HTTP response.
+
+    Pure ASGI (not BaseHTTPMiddleware), so the live feed's streamed response passes through unbuffered.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = csp
+                for name, value in HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def safe_next(raw: str | None) -> str | None:
+    """``raw`` when it is a path on this site (where to go after logging in), else None.
+
+    Refused: anything not starting with one "/", "//host" and "/\\host" (browsers read both as another
+    host), backslashes, control characters and whitespace (browsers drop tabs and newlines, so
+    "/\\t/host" becomes "//host"), and any of these hidden under percent-encoding ("/%2F%2Fhost").
+    """
+    if not raw or len(raw) > 2000:
+        return None
+    seen = raw
+    for _ in range(5):  # each decoding must still be a plain path; deeper nesting is refused below
+        if not seen.startswith("/") or seen.startswith("//") or "\\" in seen:
+            return None
+        if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in seen):
+            return None
+        decoded = unquote(seen)
+        if decoded == seen:
+            return raw
+        seen = decoded
+    return None
