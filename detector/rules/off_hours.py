@@ -2,14 +2,15 @@
 
 A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
 let go at most `release_s` before stepping in), is seen empty-handed there after standing in the
-zone for `stand_s`, and stays empty-handed for `release_s` (at the bins or walking off), within
-`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand
-there. A bag in hand is believed once seen in `carry_sightings` frames within `carry_window_s`
-(after a let-go, sightings since it only); a "bag in hand" seen where the person's bag just went is
-that bag lying there, not a bag in hand. A person makes one deposit per stay in the bins zone: a "bag"
-seen at their hand after their deposit there, before they leave the zone, is not carried in (a false box
-at the hand of someone walking along the bins after setting their bag down beside them made a second,
-false deposit, placed where that box was, that nothing cancelled).
+zone for `stand_s` (or, boxed "carrying" until their last frame there, as they step out of it), and
+stays empty-handed for `release_s` (at the bins or walking off), within `carry_memory_s` of the last
+carry. Someone who only crosses the zone with a bag does not stand there. A bag in hand is believed
+once seen in `carry_sightings` frames within `carry_window_s` (after a let-go, only as held in every
+frame for `held_again_s`, as below); a "bag in hand" seen where the person's bag just went is that
+bag lying there, not a bag in hand. A person makes one deposit per stay in the bins zone: a "bag"
+seen at their hand after their deposit there, before they leave the zone, is not carried in (a false
+box at the hand of someone walking along the bins after setting their bag down beside them made a
+second, false deposit, placed where that box was, that nothing cancelled).
 A deposit becomes an event only if, within `confirm_s`, the person is not seen holding a bag again
 (in every frame for `held_again_s`, away from where theirs went: the model had lost the bag for a
 moment, nothing went in) and no new object stayed on the ground near the person in a `no_dump` area
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from config import Schedule
 from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
-from detector.tracks import Box, Place, Tick, foot, moved
+from detector.tracks import Box, PersonTrack, Place, Tick, foot, moved
 
 STILL_HEIGHTS_PER_S = 0.5  # a person whose feet move slower than this many of their heights a second stands
 
@@ -66,7 +67,9 @@ class _Person:
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
     let_go: _LetGo | None = None  # seen empty-handed at the bins after carrying: a deposit once release_s passes
+    held_since: float | None = None  # since a let-go: holding a bag again in every frame since
     deposited: bool = False  # a deposit of theirs was seen in this stay in the bins zone
+    zone: int = 0  # the bins zone they are in, or were in last
     last_box: Box | None = None  # where they were in the last frame they were seen in ...
     last_seen_s: float = 0.0  # ... and when
 
@@ -98,12 +101,25 @@ class OffHoursRule:
         for p in tick.people:
             st = self._people.setdefault(p.track_id, _Person())
             still = _still(st.last_box, p.xyxy, tick.t_s - st.last_seen_s)
+            # Stepping out of the bins zone after standing there with a bag: if they step out empty-handed, this
+            # is where the bag left their hand (see the let-go below).
+            stepping_out = (
+                _LetGo(st.zone, st.at_bin_box, st.last_box)
+                if p.place is not Place.BINS
+                and st.at_bin_box
+                and st.last_box
+                and not st.deposited
+                and self._stood(st, tick.t_s)
+                else None
+            )
             st.last_seen_s, st.last_box = tick.t_s, p.xyxy
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
                 st.deposited = False
-            elif st.in_zone_since is None:
-                st.in_zone_since = tick.t_s
+            else:
+                st.zone = p.zone_index
+                if st.in_zone_since is None:
+                    st.in_zone_since = tick.t_s
             for d in [d for d in self._pending if d.track_id == p.track_id]:
                 holding = p.carried is not None and moved(d.box, p.carried)
                 d.held_since = (tick.t_s if d.held_since is None else d.held_since) if holding else None
@@ -122,35 +138,32 @@ class OffHoursRule:
                 # (a run that restarted at every miss, or had to last 0.4 s, missed most deposits at 6 fps).
                 st.carry_seen = [t for t in st.carry_seen if tick.t_s - t <= self.params.carry_window_s]
                 st.carry_seen.append(tick.t_s)
+                # After a let-go, a bag in hand is believed only as a pending deposit is undone: held in every
+                # frame for held_again_s. A false box at the hand of someone walking off in the second after
+                # letting go (two frames at 5 fps on a generated clip) undid the let-go, and the deposit with it.
+                if st.let_go is not None:
+                    st.held_since = tick.t_s if st.held_since is None else st.held_since
+                    if tick.t_s - st.held_since < self.params.held_again_s:
+                        continue
                 if len(st.carry_seen) >= self.params.carry_sightings:
-                    st.last_carry_t, st.let_go = tick.t_s, None
+                    st.last_carry_t, st.let_go, st.held_since = tick.t_s, None, None
                     # Where the bag is held at the bin: as the person stands there (the last such box), not as
                     # they walk up to it or away with a false box at the hand (the first box once they had been
                     # in the zone for stand_s was often metres short of the bin, and its event missed it).
                     if self._stood(st, tick.t_s) and (st.at_bin_box is None or still):
                         st.at_bin_box = p.carried
                 continue
+            st.held_since = None
             if st.last_carry_t is None:
                 continue
             since = tick.t_s - st.last_carry_t
-            # The bag must leave the hand at the bins, where the person has stood a moment: someone who set
-            # it down elsewhere and only then crossed the zone (a bag left beside the bins) deposited nothing.
-            if (
-                st.let_go is None
-                and not st.deposited
-                and st.in_zone_since is not None
-                and self._stood(st, tick.t_s)
-                and st.in_zone_since <= st.last_carry_t + self.params.release_s
-            ):
-                # Where the deposit happened: the bag as it was held at the bin, not wherever the hand
-                # (or a false detection beside it) was last seen on the way out; if the bag was never seen
-                # at the bin (lost by the model there), the person standing at the bin, not the bag as last
-                # seen on the way in, metres away.
-                st.let_go = _LetGo(p.zone_index, st.at_bin_box or p.xyxy, p.xyxy)
-                # A bag in hand after this is a new one, believed on sightings of its own: those of the bag
-                # just let go (some while it lay on the heap in front of the person) plus one false box a
-                # moment later made a "carry" that undid the deposit of people who then walked off.
-                st.carry_seen = []
+            if st.let_go is None and not st.deposited:
+                st.let_go = self._let_go(st, p, st.last_carry_t, stepping_out, tick.t_s)
+                if st.let_go is not None:
+                    # A bag in hand after this is a new one, believed on sightings of its own: those of the bag
+                    # just let go (some while it lay on the heap in front of the person) plus one false box a
+                    # moment later made a "carry" that undid the deposit of people who then walked off.
+                    st.carry_seen = []
             # Empty-handed for release_s since: a deposit, whether or not they are still at the bins (most
             # people drop the bag and walk off at once; one who had to stay in the zone a second after
             # letting go was missed whenever they left sooner).
@@ -189,6 +202,29 @@ class OffHoursRule:
                 del self._open[key]
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
+
+    def _let_go(
+        self, st: _Person, p: PersonTrack, last_carry_t: float, stepping_out: _LetGo | None, t: float
+    ) -> _LetGo | None:
+        """Whether ``p``, who carried a bag until ``last_carry_t`` and is empty-handed at ``t``, let go of it at the
+        bins, and where."""
+        # The bag must leave the hand at the bins, where the person has stood a moment: someone who set it down
+        # elsewhere and only then crossed the zone (a bag left beside the bins) deposited nothing.
+        if (
+            st.in_zone_since is not None
+            and self._stood(st, t)
+            and st.in_zone_since <= last_carry_t + self.params.release_s
+        ):
+            # Where the deposit happened: the bag as it was held at the bin, not wherever the hand (or a false
+            # detection beside it) was last seen on the way out; if the bag was never seen at the bin (lost by the
+            # model there), the person standing at the bin, not the bag as last seen on the way in, metres away.
+            return _LetGo(p.zone_index, st.at_bin_box or p.xyxy, p.xyxy)
+        # "A bag in hand" until their last frame at the bins, and none as they step out: the box at their hand was
+        # the bag lying on the heap in front of them, or the bin's own front at night, and the bag left their hand
+        # at the bins. (Required to be seen empty-handed inside the zone, a night clip's person, boxed "carrying"
+        # the bin front until they stepped out, deposited nothing.) One carrying a bag through whom the model loses
+        # as they step out is seen holding it again, which undoes the deposit.
+        return stepping_out
 
     def _stood(self, st: _Person, t: float) -> bool:
         """Whether the person has stood in the bins zone for stand_s by ``t``."""

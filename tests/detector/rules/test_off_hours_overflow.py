@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -160,6 +161,81 @@ def test_one_false_carry_after_letting_go_does_not_undo_the_deposit(fps: float, 
             people = (PersonTrack(1, (300 - x, 150, 360 - x, 330), 0.9, Place.NO_DUMP, 0, None),) if t < 12 else ()
         out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), people, ()))
     assert [e.state for e in out] == [EventState.START, EventState.END]
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
+@pytest.mark.parametrize("false_s", [(0.2, 0.8), (0.4, 0.9), (0.1, 0.6)], ids=["at-once", "after-a-step", "early"])
+def test_a_false_bag_at_the_hand_while_walking_off_in_the_second_after_letting_go_does_not_undo_it(
+    fps: float, false_s: tuple[float, float]
+) -> None:
+    """Lets go at 6 s and walks off at once; from ``false_s[0]`` to ``false_s[1]`` s after letting go the model boxes
+    a 'bag' at their hand, away from where the bag went, in every frame (a generated day clip: two frames at 5 fps
+    believed as a new carry undid the let-go before the deposit was seen, and the deposit was lost)."""
+
+    def walker(t: float) -> tuple[PersonTrack, ...]:
+        if t < 6:
+            return _walk_and_deposit(t)
+        x = 80 * (t - 6)
+        hand = (330 + x, 200, 360 + x, 240) if false_s[0] <= t - 6 <= false_s[1] else None
+        place = Place.BINS if t < 7 else Place.NO_DUMP
+        return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, place, 0, hand),) if t < 12 else ()
+
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
+    for i in range(int(60 * fps)):
+        t = i / fps
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), walker(t), ()))
+    assert [e.state for e in out] == [EventState.START, EventState.END]
+
+
+def _stand_then_step_out(fps: float, hand: Callable[[float, Box, Place], Box | None]) -> list[Event]:
+    """Carries a bag to the bin (4 s) and holds it there until 7 s, standing near the edge of the bins zone, then
+    sets off and steps out of the zone at about 7.5 s; ``hand(t, person, place)`` is what the model boxes at the
+    hand from 7 s."""
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
+    for i in range(int(60 * fps)):
+        t = i / fps
+        if t < 7:
+            people = _walk_and_deposit(t) if t < 4 else (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, BAG),)
+        elif t < 14:
+            x = 0.5 * 126 * min(t - 7, 1.0) ** 2 + 126 * max(0.0, t - 8)  # sets off: 0.7 heights a second after 1 s
+            box = (300 + x, 150.0, 360 + x, 330.0)
+            place = Place.BINS if x < 15 else Place.NO_DUMP
+            people = (PersonTrack(1, box, 0.9, place, 0, hand(t, box, place)),)
+        else:
+            people = ()
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), people, ()))
+    return out
+
+
+def _jittered(t: float, box: Box) -> Box:
+    dx = 6.0 * math.sin(7 * t)
+    return (box[0] + dx, box[1], box[2] + dx, box[3])
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
+def test_a_bag_boxed_at_the_hand_until_the_person_steps_out_of_the_bins_zone_was_let_go_at_the_bins(fps: float) -> None:
+    """Puts the bag on the heap at hand height and sets off; the model boxes 'a bag at the hand' where the bag was
+    held (the bag on the heap, or the bin's own front at night), a few pixels off each time, in every frame until
+    the person steps out of the bins zone, and none after. The bag left their hand at the bins. (Required to be
+    seen empty-handed inside the zone, a night clip's person, boxed "carrying" the bin front until they stepped
+    out, deposited nothing.)"""
+    events = _stand_then_step_out(fps, lambda t, person, place: _jittered(t, BAG) if place is Place.BINS else None)
+    assert [e.state for e in events] == [EventState.START, EventState.END]
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
+@pytest.mark.parametrize("lost_s", [0.0, 0.3, 0.6], ids=["never", "a-frame", "two-frames"])
+def test_a_bag_held_at_the_bin_and_carried_off_is_no_deposit(fps: float, lost_s: float) -> None:
+    """The same person carries the bag off again (it moves with them); the model loses it for ``lost_s`` as they step
+    out of the zone, and sees it in every frame after: nothing went in."""
+
+    def hand(t: float, person: Box, place: Place) -> Box | None:
+        lost = place is Place.NO_DUMP and t < 7.5 + lost_s
+        return None if lost else _jittered(t, (person[0], 200.0, person[0] + 30, 240.0))
+
+    assert _stand_then_step_out(fps, hand) == []
 
 
 @pytest.mark.parametrize("stays_s", [0.2, 0.4, 0.8])
