@@ -14,12 +14,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import RANK, SESSION_COOKIE
 from api.metrics import render_metrics
-from api.routes import router
+from api.routes import invalid_request, router
 from api.security import SecurityHeaders, safe_next
 from runtime.center import Center, Settings
 from store import repo
@@ -49,6 +50,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
     app = FastAPI(title="binwatch monitoring center", version="0.1.0", lifespan=lifespan)
     app.state.center = center
     app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import os
+import re
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from alerts.dispatcher import Action
 from alerts.evidence import EvidenceError
@@ -22,6 +29,7 @@ from api.deps import SESSION_COOKIE, Admin, CenterDep, Officer, Operator, Sessio
 from api.evidence_files import (
     EVENT_ID_MAX,
     EVENT_ID_PATTERN,
+    MEDIA_TYPES,
     SERVABLE,
     EvidenceAccessError,
     NoFollowFileResponse,
@@ -42,28 +50,129 @@ EventId = Annotated[str, PathParam(
     description="An event id as binwatch makes them: <camera>-<kind>-<start ms, 9+ digits>-<object>, "
                 "e.g. cam-a-littering-000020000-0.",
 )]  # fmt: skip
+DB_INT_MAX = 2**31 - 1  # an INTEGER column (case ids) on PostgreSQL
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # community / point / camera ids (config.py)
+STATUSES = Literal["new", "acknowledged", "confirmed", "dismissed", "case"]
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
+def _plain_text(value: str) -> str:
+    """Refuse what no database column can hold: lone UTF-16 surrogates and NUL (PostgreSQL refuses NUL)."""
+    for i, c in enumerate(value):
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            raise ValueError(f"character {i} is a lone UTF-16 surrogate (U+{ord(c):04X}); expected valid Unicode")
+        if c == "\0":
+            raise ValueError(f"character {i} is NUL; expected text without NUL characters")
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    if not isinstance(value, str) or not ISO_DATETIME.match(value):
+        raise ValueError(
+            f"expected an ISO 8601 date-time with a UTC offset, e.g. 2026-06-01T08:00:00+08:00; got {value!r}"
+        )
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as e:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{value.isoformat()} is outside years 1-9999 once converted to UTC") from e
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """422 as FastAPI answers it, but always encodable: FastAPI echoes the refused input, and a lone
+    surrogate from a JSON body (pydantic refuses it first, as "string_unicode") cannot be UTF-8."""
+    errors = []
+    for err in exc.errors():
+        err = dict(err)
+        bad = err.get("input")
+        if err.get("type") == "string_unicode" and isinstance(bad, str):
+            try:
+                _plain_text(bad)
+            except ValueError as e:
+                err["msg"] = f"Value error, {e}"
+        errors.append(err)
+    text = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=False)
+    return Response(text.encode("utf-8", "replace"), status_code=422, media_type="application/json")
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_datetime), AfterValidator(_utc)]
+EventIdItem = Annotated[str, Field(max_length=EVENT_ID_MAX, pattern=EVENT_ID_PATTERN)]
 
 # ---- schemas -------------------------------------------------------------------------------------
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=200)
 
 
 class ReviewIn(BaseModel):
     verdict: Literal["confirmed", "dismissed"]
-    reason: str = Field(default="", max_length=2000, description="Required for a dismissal.")
+    reason: Text = Field(default="", max_length=2000, description="Required for a dismissal.")
 
 
 class CaseIn(BaseModel):
-    event_ids: list[str] = Field(min_length=1)
-    notes: str = Field(default="", max_length=4000)
+    event_ids: list[EventIdItem] = Field(min_length=1, max_length=100, description="Distinct confirmed events.")
+    notes: Text = Field(default="", max_length=4000)
+
+    @field_validator("event_ids")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        twice = sorted({e for e in ids if ids.count(e) > 1})
+        if twice:
+            raise ValueError(f"each event may be listed once; listed more than once: {', '.join(twice)}")
+        return ids
 
 
 class CaseStatusIn(BaseModel):
     status: Literal["rectified", "closed"]
-    notes: str = Field(default="", max_length=4000)
+    notes: Text = Field(default="", max_length=4000)
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What was wrong and what was expected.")
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidOut(BaseModel):
+    detail: str | list[FieldErrorOut] = Field(description="The refused fields (request validation), or why.")
+
+
+WHY = {
+    206: "Part of the file (a Range request).",
+    400: "The Range header is malformed.",
+    401: "Not logged in, or the session or token expired.",
+    403: "The user's role may not do this, or the CSRF header is missing or wrong.",
+    404: "No such record or file.",
+    409: "Conflicts with the records (e.g. the event is already in an open case, no speaker).",
+    422: "A parameter or the body is invalid; the detail names it and what was expected.",
+    416: "The Range asks for bytes past the end of the file.",
+    429: "Too soon: a manual shout for this camera is cooling down (see Retry-After).",
+    503: "The service is starting; the database is not open yet.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for these status codes (503 always: any route may meet a starting service)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in sorted({*codes, 503}):
+        out[code] = {"model": InvalidOut if code == 422 else ErrorOut, "description": WHY[code]}
+        if code in (206, 400, 416):  # Starlette's range handling answers these itself, without a JSON body
+            out[code] = {"description": WHY[code], "content": {"text/plain": {}}}
+    if 429 in codes:
+        out[429]["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return out
 
 
 def _event_json(r: EventRow) -> dict[str, Any]:
@@ -78,7 +187,7 @@ def _event_json(r: EventRow) -> dict[str, Any]:
 # ---- session -------------------------------------------------------------------------------------
 
 
-@router.post("/login", tags=["auth"])
+@router.post("/login", tags=["auth"], responses=errors(401, 422))
 def login(body: LoginIn, response: Response, s: SessionDep, request: Request) -> dict[str, str]:
     user = repo.authenticate(s, body.username, body.password)
     if user is None:
@@ -91,7 +200,7 @@ def login(body: LoginIn, response: Response, s: SessionDep, request: Request) ->
     return {"username": user.username, "role": user.role, "csrf": csrf}
 
 
-@router.post("/logout", tags=["auth"])
+@router.post("/logout", tags=["auth"], responses=errors(401, 403))
 def logout(request: Request, response: Response, s: SessionDep, user: Operator) -> dict[str, str]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -100,7 +209,7 @@ def logout(request: Request, response: Response, s: SessionDep, user: Operator) 
     return {"ok": "logged out"}
 
 
-@router.get("/me", tags=["auth"])
+@router.get("/me", tags=["auth"], responses=errors(401))
 def me(user: Operator, request: Request, s: SessionDep) -> dict[str, str]:
     csrf = ""
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -113,7 +222,7 @@ def me(user: Operator, request: Request, s: SessionDep) -> dict[str, str]:
 # ---- cameras -------------------------------------------------------------------------------------
 
 
-@router.get("/cameras", tags=["cameras"])
+@router.get("/cameras", tags=["cameras"], responses=errors(401))
 def cameras(center: CenterDep, user: Operator) -> list[dict[str, Any]]:
     out = []
     assert center.city is not None
@@ -133,8 +242,12 @@ def cameras(center: CenterDep, user: Operator) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/cameras/{camera_id}/picture.jpg", tags=["cameras"])
-def picture(camera_id: str, center: CenterDep, user: Operator) -> Response:
+@router.get(
+    "/cameras/{camera_id}/picture.jpg", tags=["cameras"], response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "The camera's latest picture."},
+               **errors(401, 404, 422)},
+)  # fmt: skip
+def picture(camera_id: Annotated[str, PathParam(pattern=SLUG)], center: CenterDep, user: Operator) -> Response:
     rt = center.cameras.get(camera_id)
     if rt is None:
         raise HTTPException(404, f"no running camera {camera_id!r}")
@@ -146,30 +259,29 @@ def picture(camera_id: str, center: CenterDep, user: Operator) -> Response:
 # ---- events --------------------------------------------------------------------------------------
 
 
-@router.get("/events", tags=["events"])
+@router.get("/events", tags=["events"], responses=errors(401, 422))
 def events(
     s: SessionDep, user: Operator,
-    community: str | None = None, camera: str | None = None, kind: str | None = None, status: str | None = None,
-    since: dt.datetime | None = None, until: dt.datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    community: Annotated[str | None, Query(pattern=SLUG)] = None,
+    camera: Annotated[str | None, Query(pattern=SLUG)] = None,
+    kind: EventKind | None = None, status: STATUSES | None = None,
+    since: Annotated[Moment | None, Query(description="From (inclusive), with a UTC offset.")] = None,
+    until: Annotated[Moment | None, Query(description="Until (exclusive), with a UTC offset.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name} needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
     rows, total = repo.list_events(s, repo.EventFilter(community, camera, kind, status, since, until), limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "items": [_event_json(r) for r in rows]}
 
 
-@router.get("/warnings", tags=["events"])
+@router.get("/warnings", tags=["events"], responses=errors(401, 422))
 def warnings(
-    s: SessionDep, user: Operator, camera: str | None = None, since: dt.datetime | None = None,
+    s: SessionDep, user: Operator, camera: Annotated[str | None, Query(pattern=SLUG)] = None,
+    since: Annotated[Moment | None, Query(description="From (inclusive), with a UTC offset.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:  # fmt: skip
     """On-the-spot warnings, latest first: what was said, whether the speaker played it (its "warn"
     attempts), and whether the garbage has become a littering event (same id); not yet means picked up,
     still waiting, or its owner never left."""
-    if since is not None and since.tzinfo is None:
-        raise HTTPException(422, "since needs a UTC offset, e.g. 2026-06-01T08:00:00+08:00")
     rows = repo.list_warnings(s, camera, since, limit)
     ids = [w.event_id for w in rows]
     shouts = repo.attempt_outcomes(s, ids, Action.WARN)
@@ -188,7 +300,7 @@ def _shout_outcome(outcomes: list[str]) -> str | None:
     return outcomes[-1] if outcomes else None
 
 
-@router.get("/events/{event_id}", tags=["events"])
+@router.get("/events/{event_id}", tags=["events"], responses=errors(401, 404, 422))
 def event_detail(event_id: EventId, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
     row = s.get(EventRow, event_id)
     if row is None:
@@ -230,7 +342,11 @@ def _servable(root: Path, event_id: str, name: str) -> bool:
     return True
 
 
-@router.get("/events/{event_id}/files/{name}", tags=["evidence"])
+@router.get(
+    "/events/{event_id}/files/{name}", tags=["evidence"], response_class=FileResponse,
+    responses={200: {"content": {MEDIA_TYPES[Path(n).suffix]: {} for n in SERVABLE}, "description": "The file."},
+               **errors(206, 400, 401, 404, 416, 422)},
+)  # fmt: skip
 def evidence_file(
     event_id: EventId, name: str, request: Request, center: CenterDep, s: SessionDep, user: Operator
 ) -> NoFollowFileResponse:
@@ -259,14 +375,17 @@ def evidence_file(
     return response
 
 
-@router.get("/stream", tags=["events"])
+@router.get(
+    "/stream", tags=["events"], response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events."}, **errors(401)},
+)  # fmt: skip
 async def stream(center: CenterDep, user: Operator) -> StreamingResponse:
     """Server-Sent Events: `alert` for every confirmed event, as it is confirmed."""
     return StreamingResponse(center.broker.subscribe(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
 
 
-@router.post("/events/{event_id}/ack", tags=["actions"])
+@router.post("/events/{event_id}/ack", tags=["actions"], responses=errors(401, 403, 404, 422))
 def ack(event_id: EventId, s: SessionDep, user: Operator) -> dict[str, Any]:
     try:
         row = repo.acknowledge(s, event_id, user.username)
@@ -276,21 +395,69 @@ def ack(event_id: EventId, s: SessionDep, user: Operator) -> dict[str, Any]:
     return _event_json(row)
 
 
-@router.post("/events/{event_id}/shout", tags=["actions"])
-def shout_again(event_id: EventId, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, str]:
+@router.post("/events/{event_id}/shout", tags=["actions"], responses=errors(401, 403, 404, 409, 422, 429))
+def shout_again(
+    event_id: EventId, center: CenterDep, s: SessionDep, user: Operator, request: Request
+) -> dict[str, str]:
+    """Shout at an event's camera again; within the alert policy's cooldown_s of the last manual
+    shout for that camera the answer is 429 with Retry-After, and nothing is queued."""
     row = s.get(EventRow, event_id)
     if row is None:
         raise HTTPException(404, f"no event {event_id!r}")
     assert center.dispatcher is not None
+    cooldown_s = center.dispatcher.policy.cooldown_s
+    wait_s = _manual_shouts(request).reserve(row.camera_id, cooldown_s)
+    if wait_s > 0:
+        raise HTTPException(
+            429, f"camera {row.camera_id} was asked to shout again less than {cooldown_s:g} s ago (the alert "
+                 f"policy's cooldown_s); try again in {math.ceil(wait_s)} s",
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )  # fmt: skip
     event = Event(row.event_id, row.camera_id, EventKind(row.kind), EventState.START, row.t_s, row.t_start_s,
                   row.wall, (row.bbox[0], row.bbox[1], row.bbox[2], row.bbox[3]), row.score, row.zone)  # fmt: skip
     if not center.dispatcher.shout_again(event):
+        _manual_shouts(request).release(row.camera_id)
         raise HTTPException(409, f"camera {row.camera_id} has no speaker configured")
     repo.audit(s, user.username, "shout", f"event:{event_id}")
     return {"ok": "shout queued"}
 
 
-@router.post("/events/{event_id}/review", tags=["review"])
+class ManualShouts:
+    """When each camera was last asked to shout again by hand (the dispatcher's own cooldown is for
+    automatic shouts only: an operator's shout goes through it). One per application."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+
+    def reserve(self, camera_id: str, cooldown_s: float) -> float:
+        """0.0 when a shout may go now (and it is noted), else the seconds left of the cooldown."""
+        with self._lock:
+            now = time.monotonic()
+            last = self._last.get(camera_id)
+            if last is not None and now - last < cooldown_s:
+                return cooldown_s - (now - last)
+            self._last[camera_id] = now
+            return 0.0
+
+    def release(self, camera_id: str) -> None:
+        """Forget a reservation whose shout was not queued."""
+        with self._lock:
+            self._last.pop(camera_id, None)
+
+
+_MANUAL_SHOUTS_LOCK = threading.Lock()
+
+
+def _manual_shouts(request: Request) -> ManualShouts:
+    with _MANUAL_SHOUTS_LOCK:
+        shouts: ManualShouts | None = getattr(request.app.state, "manual_shouts", None)
+        if shouts is None:
+            shouts = request.app.state.manual_shouts = ManualShouts()
+        return shouts
+
+
+@router.post("/events/{event_id}/review", tags=["review"], responses=errors(401, 403, 404, 422))
 def review(event_id: EventId, body: ReviewIn, center: CenterDep, s: SessionDep, user: Officer) -> dict[str, Any]:
     try:
         r = repo.review(s, event_id, user.username, body.verdict, body.reason)
@@ -303,23 +470,29 @@ def review(event_id: EventId, body: ReviewIn, center: CenterDep, s: SessionDep, 
     return {"event_id": event_id, "verdict": r.verdict, "by": r.username}
 
 
-@router.get("/cases", tags=["cases"])
+@router.get("/cases", tags=["cases"], responses=errors(401, 403))
 def cases(s: SessionDep, user: Officer) -> list[dict[str, object]]:
     return repo.list_cases(s)
 
 
-@router.post("/cases", tags=["cases"])
+@router.post("/cases", tags=["cases"], responses=errors(401, 403, 409, 422))
 def new_case(body: CaseIn, s: SessionDep, user: Officer) -> dict[str, Any]:
+    """Hand confirmed events over as one case; an event already in an open case answers 409."""
     try:
         case = repo.open_case(s, body.event_ids, user.username, body.notes)
+    except repo.CaseConflict as e:
+        raise HTTPException(409, str(e)) from e
     except repo.RecordError as e:
         raise HTTPException(422, str(e)) from e
     repo.audit(s, user.username, "hand-over", f"case:{case.id}", {"events": body.event_ids})
     return {"id": case.id, "status": case.status}
 
 
-@router.post("/cases/{case_id}/status", tags=["cases"])
-def case_status(case_id: int, body: CaseStatusIn, s: SessionDep, user: Officer) -> dict[str, Any]:
+CaseId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
+
+
+@router.post("/cases/{case_id}/status", tags=["cases"], responses=errors(401, 403, 404, 422))
+def case_status(case_id: CaseId, body: CaseStatusIn, s: SessionDep, user: Officer) -> dict[str, Any]:
     try:
         case = repo.advance_case(s, case_id, body.status, body.notes)
     except repo.RecordError as e:
@@ -328,8 +501,14 @@ def case_status(case_id: int, body: CaseStatusIn, s: SessionDep, user: Officer) 
     return {"id": case.id, "status": case.status}
 
 
-@router.get("/cases/{case_id}/export", tags=["cases"])
-def export(case_id: int, center: CenterDep, s: SessionDep, user: Officer, background: BackgroundTasks) -> FileResponse:
+@router.get(
+    "/cases/{case_id}/export", tags=["cases"], response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}, "description": "The case package."},
+               **errors(401, 403, 404, 409, 422)},
+)  # fmt: skip
+def export(
+    case_id: CaseId, center: CenterDep, s: SessionDep, user: Officer, background: BackgroundTasks
+) -> FileResponse:
     case = next((c for c in repo.list_cases(s) if c["id"] == case_id), None)
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
@@ -345,7 +524,7 @@ def export(case_id: int, center: CenterDep, s: SessionDep, user: Officer, backgr
     return FileResponse(tmp, media_type="application/zip", filename=tmp.name)
 
 
-@router.get("/admin/config", tags=["admin"])
+@router.get("/admin/config", tags=["admin"], responses=errors(401, 403))
 def admin_config(center: CenterDep, user: Admin) -> dict[str, Any]:
     assert center.city is not None
     live = {c["camera_id"]: c for c in cameras(center, user)}

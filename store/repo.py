@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -195,10 +195,27 @@ def review(s: Session, event_id: str, username: str, verdict: str, reason: str =
 CASE_FLOW = {"handed_over": ("rectified",), "rectified": ("closed",), "closed": ()}
 
 
+class CaseConflict(RecordError):
+    """A hand-over the records refuse because an event is already in an open case."""
+
+
 def open_case(s: Session, event_ids: Sequence[str], username: str, notes: str = "") -> Case:
-    """Hand confirmed events over as one case (移交)."""
+    """Hand confirmed events over as one case (移交); each event may be in one open case at a time.
+
+    The events' rows are written first (a no-op update): PostgreSQL then holds their row locks and
+    SQLite its write lock until the caller's transaction ends, so a second hand-over of the same event
+    waits here, and then finds the first one's case and is refused (CaseConflict).
+    """
     if not event_ids:
         raise RecordError("a case needs at least one event")
+    twice = sorted({e for e in event_ids if list(event_ids).count(e) > 1})
+    if twice:
+        raise RecordError(f"each event may be listed once; listed more than once: {', '.join(twice)}")
+    for eid in sorted(event_ids):  # one order for everyone: two hand-overs never wait on each other in a circle
+        s.execute(
+            update(EventRow).where(EventRow.event_id == eid).values(updated=EventRow.updated),
+            execution_options={"synchronize_session": False},
+        )
     rows = [s.get(EventRow, e) for e in event_ids]
     missing = [e for e, r in zip(event_ids, rows, strict=True) if r is None]
     if missing:
@@ -206,6 +223,15 @@ def open_case(s: Session, event_ids: Sequence[str], username: str, notes: str = 
     unconfirmed = [r.event_id for r in rows if r is not None and r.status not in ("confirmed", "case")]
     if unconfirmed:
         raise RecordError(f"only confirmed events can be handed over; not confirmed: {', '.join(unconfirmed)}")
+    taken = s.execute(
+        select(CaseEvent.event_id, Case.id, Case.status)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.event_id.in_(event_ids), Case.status != "closed")
+        .order_by(CaseEvent.event_id)
+    ).all()
+    if taken:
+        held = "; ".join(f"{eid} is in case {cid} ({status})" for eid, cid, status in taken)
+        raise CaseConflict(f"an event can be in one open case at a time: {held}; close that case first")
     case = Case(status="handed_over", notes=notes, created_by=username)
     s.add(case)
     s.flush()
