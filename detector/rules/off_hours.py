@@ -54,6 +54,15 @@ class OffHoursParams:
 
 
 @dataclass(frozen=True)
+class _Seen:
+    """A ground object's id over time: when it was first and last seen, and where last."""
+
+    first: float
+    last: float
+    box: Box
+
+
+@dataclass(frozen=True)
 class _LetGo:
     zone: int
     box: Box  # where the bag went: as held at the bin, or the person there
@@ -94,7 +103,7 @@ class OffHoursRule:
     _people: dict[int, _Person] = field(default_factory=dict)
     _open: dict[tuple[int, int], tuple[Event, float]] = field(default_factory=dict)  # (zone, person) -> event, t
     _pending: list[_Pending] = field(default_factory=list)
-    _objects_seen: dict[int, tuple[float, float]] = field(default_factory=dict)  # object id -> first, last seen
+    _objects_seen: dict[int, _Seen] = field(default_factory=dict)
 
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
@@ -173,7 +182,8 @@ class OffHoursRule:
                 st.last_carry_t = st.at_bin_box = st.let_go = None
                 st.deposited = p.place is Place.BINS
         for o in tick.objects:
-            self._objects_seen[o.object_id] = (self._objects_seen.get(o.object_id, (tick.t_s,))[0], tick.t_s)
+            seen = self._objects_seen.get(o.object_id)
+            self._objects_seen[o.object_id] = _Seen(tick.t_s if seen is None else seen.first, tick.t_s, o.xyxy)
         for d in list(self._pending):
             for o in tick.objects:
                 if o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id):
@@ -195,7 +205,7 @@ class OffHoursRule:
         # An object unseen for longer than a pending deposit can wait is gone for good (the object tracker gives a
         # new id to whatever comes back much sooner); kept for ever, the ids of a camera running 24/7 piled up.
         horizon = self.params.carry_memory_s + self.params.confirm_s
-        for oid in [o for o, (_, last) in self._objects_seen.items() if tick.t_s - last > horizon]:
+        for oid in [o for o, seen in self._objects_seen.items() if tick.t_s - seen.last > horizon]:
             del self._objects_seen[oid]
         for key, (ev, last) in list(self._open.items()):
             if tick.t_s - last >= self.params.close_after_s:
@@ -231,9 +241,13 @@ class OffHoursRule:
         return st.in_zone_since is not None and t - st.in_zone_since >= self.params.stand_s
 
     def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
-        first, _ = self._objects_seen[object_id]
-        if first < d.t_carry - 1.0:
+        before = d.t_carry - 1.0
+        if self._objects_seen[object_id].first < before:
             return False  # it was there before this person let go
+        if any(s.first < before and not moved(s.box, box) for s in self._objects_seen.values()):
+            # Something that lay there before under another id: the object tracker renamed it (a bag littered
+            # earlier, its id flipping between two as people passed it, cancelled a deposit beside it as "put down").
+            return False
         (px, py), (ox, oy) = foot(d.person), foot(box)
         return math.hypot(px - ox, py - oy) <= VICINITY_HEIGHTS * (d.person[3] - d.person[1])
 
