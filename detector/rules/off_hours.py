@@ -92,6 +92,7 @@ class _Pending:
     box: Box
     person: Box
     put_down: dict[int, tuple[float, float, int]] = field(default_factory=dict)  # object -> first, last, frames
+    others: dict[int, bool] = field(default_factory=dict)  # object -> someone else was nearer to it when first seen
     held_since: float | None = None  # the person has held a bag, away from where this one went, in every frame since
 
 
@@ -186,7 +187,15 @@ class OffHoursRule:
             self._objects_seen[o.object_id] = _Seen(tick.t_s if seen is None else seen.first, tick.t_s, o.xyxy)
         for d in list(self._pending):
             for o in tick.objects:
-                if o.place is Place.NO_DUMP and self._put_down_near(d, o.xyxy, o.object_id):
+                if o.place is not Place.NO_DUMP:
+                    continue
+                # Someone else standing nearer to it than the depositor stood when they let go, as it is first
+                # seen, set it down (a person who littered where the depositor had stood, after they walked off,
+                # cancelled the deposit of a crowd clip; judged frame by frame, it counted as the depositor's once
+                # the litterer had walked off too).
+                if d.others.setdefault(o.object_id, _someone_else_nearer(d, o.xyxy, tick.people)):
+                    continue
+                if self._put_down_near(d, o.xyxy, o.object_id):
                     first, _, n = d.put_down.get(o.object_id, (tick.t_s, tick.t_s, 0))
                     d.put_down[o.object_id] = (first, tick.t_s, n + 1)
             if any(
@@ -241,6 +250,8 @@ class OffHoursRule:
         return st.in_zone_since is not None and t - st.in_zone_since >= self.params.stand_s
 
     def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
+        """Whether ground object ``box`` is a bag the depositor of ``d`` put down near where they let go, instead of
+        into the bin."""
         before = d.t_carry - 1.0
         if self._objects_seen[object_id].first < before:
             return False  # it was there before this person let go
@@ -265,6 +276,14 @@ class OffHoursRule:
         )  # fmt: skip
         self._open[(zone, track_id)] = (ev, tick.t_s)
         return [ev]
+
+
+def _someone_else_nearer(d: _Pending, box: Box, people: tuple[PersonTrack, ...]) -> bool:
+    """Whether a person other than the depositor of ``d`` stands nearer to ``box`` than the depositor stood at the
+    let-go."""
+    (px, py), (ox, oy) = foot(d.person), foot(box)
+    reach = math.hypot(px - ox, py - oy)
+    return any(math.dist(foot(p.xyxy), (ox, oy)) < reach for p in people if p.track_id != d.track_id)
 
 
 def _still(before: Box | None, now: Box, dt_s: float) -> bool:

@@ -295,6 +295,33 @@ def _deposit_with_object_at_feet(place: Place) -> list[Event]:
 
 
 @pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
+@pytest.mark.parametrize("sets_down_at", [9.0, 10.0, 11.0])
+def test_a_bag_someone_else_sets_down_where_the_depositor_stood_does_not_cancel_the_deposit(
+    fps: float, sets_down_at: float
+) -> None:
+    """Deposits (6 s) and walks off at 9 s; a second person comes to where they stood, sets a bag down at their own
+    feet just outside the bins zone at ``sets_down_at`` (littering), stays beside it until it is seen and then walks
+    off. That bag is theirs, not a bag the depositor put down instead of into the bin. (Counted as the
+    depositor's, a crowd clip's deposit was cancelled.)"""
+    rule = OffHoursRule("cam1", SCHEDULE)
+    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
+    dropped = (290.0, 300.0, 320.0, 335.0)  # at the second person's feet, about 0.3 heights from where the first stood
+    for i in range(int(60 * fps)):
+        t = i / fps
+        people = list(_walk_and_deposit(t))
+        if 9 <= t < 14:
+            x = 80 * (t - 9)
+            people.append(PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, Place.NO_DUMP, 0, None))
+        if 8 <= t < 20:
+            held = None if t >= sets_down_at else (300.0, 200.0, 330.0, 240.0)
+            x = 80 * max(0.0, t - sets_down_at - 1.4)  # walks off once the bag is seen
+            people.append(PersonTrack(2, (270 - x, 160, 330 - x, 345), 0.9, Place.NO_DUMP, 0, held))
+        objs = (GroundObject(7, dropped, 0.8, Place.NO_DUMP),) if t >= sets_down_at + 1.0 else ()
+        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), tuple(people), objs))
+    assert [e.state for e in out] == [EventState.START, EventState.END]
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
 @pytest.mark.parametrize("renamed_at", [7.0, 8.0, 9.4])
 @pytest.mark.parametrize("flips", [False, True], ids=["renamed", "id-flipping"])
 def test_a_bag_lying_there_before_that_gets_a_new_id_does_not_cancel_a_deposit(
