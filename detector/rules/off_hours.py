@@ -79,6 +79,7 @@ class _Person:
     held_since: float | None = None  # since a let-go: holding a bag again in every frame since
     deposited: bool = False  # a deposit of theirs was seen in this stay in the bins zone
     zone: int = 0  # the bins zone they are in, or were in last
+    stepped_out: tuple[float, _LetGo] | None = None  # when they stepped out of it with a bag held there, and where
     last_box: Box | None = None  # where they were in the last frame they were seen in ...
     last_seen_s: float = 0.0  # ... and when
 
@@ -111,23 +112,22 @@ class OffHoursRule:
         for p in tick.people:
             st = self._people.setdefault(p.track_id, _Person())
             still = _still(st.last_box, p.xyxy, tick.t_s - st.last_seen_s)
-            # Stepping out of the bins zone after standing there with a bag: if they step out empty-handed, this
-            # is where the bag left their hand (see the let-go below).
-            stepping_out = (
-                _LetGo(st.zone, st.at_bin_box, st.last_box)
-                if p.place is not Place.BINS
+            if (
+                p.place is not Place.BINS
                 and st.at_bin_box
                 and st.last_box
                 and not st.deposited
                 and self._stood(st, tick.t_s)
-                else None
-            )
+            ):
+                # Stepping out of the bins zone after standing there with a bag: if they are seen empty-handed
+                # within release_s, this is where the bag left their hand (see the let-go below).
+                st.stepped_out = (tick.t_s, _LetGo(st.zone, st.at_bin_box, st.last_box))
             st.last_seen_s, st.last_box = tick.t_s, p.xyxy
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
                 st.deposited = False
             else:
-                st.zone = p.zone_index
+                st.zone, st.stepped_out = p.zone_index, None
                 if st.in_zone_since is None:
                     st.in_zone_since = tick.t_s
             for d in [d for d in self._pending if d.track_id == p.track_id]:
@@ -168,7 +168,7 @@ class OffHoursRule:
                 continue
             since = tick.t_s - st.last_carry_t
             if st.let_go is None and not st.deposited:
-                st.let_go = self._let_go(st, p, st.last_carry_t, stepping_out, tick.t_s)
+                st.let_go = self._let_go(st, p, st.last_carry_t, tick.t_s)
                 if st.let_go is not None:
                     # A bag in hand after this is a new one, believed on sightings of its own: those of the bag
                     # just let go (some while it lay on the heap in front of the person) plus one false box a
@@ -180,7 +180,7 @@ class OffHoursRule:
             if st.let_go is not None and self.params.release_s <= since <= self.params.carry_memory_s:
                 g = st.let_go
                 self._pending.append(_Pending(p.track_id, g.zone, st.last_carry_t, tick.t_s, g.box, g.person))
-                st.last_carry_t = st.at_bin_box = st.let_go = None
+                st.last_carry_t = st.at_bin_box = st.let_go = st.stepped_out = None
                 st.deposited = p.place is Place.BINS
         for o in tick.objects:
             seen = self._objects_seen.get(o.object_id)
@@ -222,9 +222,7 @@ class OffHoursRule:
                 out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
 
-    def _let_go(
-        self, st: _Person, p: PersonTrack, last_carry_t: float, stepping_out: _LetGo | None, t: float
-    ) -> _LetGo | None:
+    def _let_go(self, st: _Person, p: PersonTrack, last_carry_t: float, t: float) -> _LetGo | None:
         """Whether ``p``, who carried a bag until ``last_carry_t`` and is empty-handed at ``t``, let go of it at the
         bins, and where."""
         # The bag must leave the hand at the bins, where the person has stood a moment: someone who set it down
@@ -238,12 +236,15 @@ class OffHoursRule:
             # detection beside it) was last seen on the way out; if the bag was never seen at the bin (lost by the
             # model there), the person standing at the bin, not the bag as last seen on the way in, metres away.
             return _LetGo(p.zone_index, st.at_bin_box or p.xyxy, p.xyxy)
-        # "A bag in hand" until their last frame at the bins, and none as they step out: the box at their hand was
-        # the bag lying on the heap in front of them, or the bin's own front at night, and the bag left their hand
-        # at the bins. (Required to be seen empty-handed inside the zone, a night clip's person, boxed "carrying"
-        # the bin front until they stepped out, deposited nothing.) One carrying a bag through whom the model loses
-        # as they step out is seen holding it again, which undoes the deposit.
-        return stepping_out
+        # "A bag in hand" until their last frame at the bins and none within release_s of stepping out (as a bag
+        # let go of up to release_s before stepping in counts): the box at their hand was the bag lying on the heap
+        # in front of them, or the bin's own front at night, and the bag left their hand at the bins. (Required to
+        # be seen empty-handed inside the zone, two night clips' people, boxed "carrying" the bin front until they
+        # stepped out or a frame after, deposited nothing.) One carrying a bag through whom the model loses after
+        # stepping out is seen holding it again, which undoes the deposit.
+        if st.stepped_out is not None and t - st.stepped_out[0] <= self.params.release_s:
+            return st.stepped_out[1]
+        return None
 
     def _stood(self, st: _Person, t: float) -> bool:
         """Whether the person has stood in the bins zone for stand_s by ``t``."""
