@@ -56,9 +56,11 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
+        """ok, starting, or degraded with the problems (e.g. no space to write evidence)."""
         states = [rt.source.health().state.value for rt in center.cameras.values()]
-        return {"status": "ok" if center.engine is not None else "starting", "cameras": len(states),
-                "online": states.count("online")}  # fmt: skip
+        problems = center.problems()
+        status = "starting" if center.engine is None else "degraded" if problems else "ok"
+        return {"status": status, "problems": problems, "cameras": len(states), "online": states.count("online")}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics() -> str:
