@@ -4,7 +4,8 @@ An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and 
 brought it (the person nearest to it when it appeared) has been out of its vicinity for
 `owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
 confirmation (picked up again) yields nothing. A new object overlapping an open event of the same
-zone is the same littering (deduplicated), not a second one; so is one overlapping an event of that
+zone (where its object is, or was seen in the last `TRAIL_S`) is the same littering (deduplicated),
+not a second one; so is one overlapping an event of that
 zone that ended less than `REAPPEAR_S` ago (the garbage lost from view, behind or "in the hands" of a
 passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is warned again.
 (Taken as new, it was put on the passer-by, who then walked off: a second event, and a shout, for
@@ -219,13 +220,15 @@ class LitteringRule:
         )
 
     def _twins(self, c: _Candidate) -> list[_Candidate]:
-        """Other candidates of the same zone overlapping this one: the same garbage seen twice."""
+        """Other candidates of the same zone overlapping this one, now or as seen in their trail: the same garbage
+        seen twice. (A heap the model boxes now whole, now as its right part, and later also as its left part under
+        a new id: the left part overlapped only the whole-heap boxes of the trail, and became a second event.)"""
         return [
             o
             for o in self._candidates.values()
             if o is not c
             and (o.obj.place, o.obj.zone_index) == (c.obj.place, c.obj.zone_index)
-            and iou(o.obj.xyxy, c.obj.xyxy) > TWIN_IOU
+            and any(iou(box, c.obj.xyxy) > TWIN_IOU for box in (o.obj.xyxy, *(b for _, b in o.trail)))
         ]
 
     def _started(self, c: _Candidate, tick: Tick) -> Event:

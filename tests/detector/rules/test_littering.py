@@ -121,6 +121,29 @@ def test_overlapping_objects_in_one_zone_are_one_event() -> None:
     assert starts(events) == [11.0]
 
 
+@pytest.mark.parametrize("part_at", [3.0, 8.0, 14.0])
+def test_a_heap_boxed_now_whole_now_in_parts_is_one_event(part_at: float) -> None:
+    """A heap rests from 1 s; the model boxes it now whole, now as its right part (id 1), and from ``part_at`` also
+    its left part under an id of its own (2), first seen with a passer-by beside it. The left part overlaps only
+    the whole-heap boxes: it is the same garbage, one warning and one event. (A crowd clip: two events, two
+    shouts, for one heap.)"""
+    whole, right, left = (500.0, 400.0, 600.0, 440.0), (545.0, 400.0, 600.0, 440.0), (500.0, 400.0, 550.0, 440.0)
+
+    def objects(t: float) -> tuple[GroundObject, ...]:
+        if t < 1:
+            return ()
+        heap = (GroundObject(1, whole if round(t * 5) % 3 == 0 else right, 0.8, Place.NO_DUMP),)
+        return heap + ((GroundObject(2, left, 0.6, Place.NO_DUMP),) if t >= part_at else ())
+
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        owner = person(PERSON_AT_BAG, 1) if t < 2.5 else ()
+        return owner + (person((440.0, 260.0, 500.0, 440.0), 2) if part_at - 0.5 <= t < part_at + 2 else ())
+
+    said = [e for e in run((people, objects), 60) if e.state in (EventState.WARNING, EventState.START)]
+    assert [e.state for e in said if e.state is EventState.START] == [EventState.START]
+    assert len(said) <= 2 and {e.event_id for e in said} == {said[0].event_id}, said
+
+
 def test_separate_objects_are_separate_events_and_owner_is_recorded() -> None:
     far_bag = (GroundObject(9, (100, 400, 140, 440), 0.8, Place.NO_DUMP),)
     scene: Scene = (
