@@ -464,31 +464,64 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    """Users and their tokens: add, passwd, disable, enable, token, tokens, revoke."""
     import datetime as _dt
     import getpass
 
-    from sqlalchemy import select
-
     from store import repo
     from store.db import database_url, open_database, session_scope
-    from store.tables import User
+
+    def ask_password() -> str:
+        return sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
 
     engine = open_database(database_url(args.data))
-    with session_scope(engine) as s:
-        if args.user_command == "add":
-            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-            repo.add_user(s, args.name, args.role, password)
-            repo.audit(s, "cli", "user-add", f"user:{args.name}", {"role": args.role})
-            print(f"added {args.role} {args.name}")
-        else:
-            user = s.scalar(select(User).where(User.username == args.name))
-            if user is None:
-                raise ValueError(f"no user {args.name!r}")
-            token, _ = repo.issue_token(s, user, "api", _dt.timedelta(days=args.days))
-            repo.audit(s, "cli", "token", f"user:{args.name}", {"days": args.days})
-            print(token)
-    engine.dispose()
+    try:
+        with session_scope(engine) as s:
+            if args.user_command == "add":
+                repo.add_user(s, args.name, args.role, ask_password())
+                repo.audit(s, "cli", "user-add", f"user:{args.name}", {"role": args.role})
+                print(f"added {args.role} {args.name}")
+            elif args.user_command == "passwd":
+                repo.set_password(s, args.name, ask_password())
+                repo.audit(s, "cli", "user-passwd", f"user:{args.name}")
+                print(f"changed the password of {args.name} (their browser sessions ended; API tokens stay)")
+            elif args.user_command in ("disable", "enable"):
+                repo.set_disabled(s, args.name, args.user_command == "disable")
+                repo.audit(s, "cli", f"user-{args.user_command}", f"user:{args.name}")
+                print(
+                    f"{args.user_command}d {args.name}"
+                    + (" (every token revoked)" if args.user_command == "disable" else "")
+                )
+            elif args.user_command == "token":
+                token, _ = repo.issue_token(s, repo.get_user(s, args.name), "api", _dt.timedelta(days=args.days))
+                repo.audit(s, "cli", "token", f"user:{args.name}", {"days": args.days})
+                print(token)
+            elif args.user_command == "tokens":
+                print(f"{'id':16}  {'kind':7}  {'created':25}  {'expires':25}  last used")
+                for t in repo.list_tokens(s, args.name):
+                    used = t.last_used.isoformat(timespec="seconds") if t.last_used else "-"
+                    print(f"{t.id:16}  {t.kind:7}  {t.created.isoformat(timespec='seconds'):25}  "
+                          f"{t.expires.isoformat(timespec='seconds'):25}  {used}")  # fmt: skip
+            else:  # revoke
+                if (args.token_id is None) == (not args.all):
+                    raise ValueError("revoke needs a TOKEN_ID (see `binwatch user tokens NAME`) or --all, not both")
+                n = repo.revoke_user_tokens(s, args.name, args.token_id)
+                repo.audit(s, "cli", "token-revoke", f"user:{args.name}", {"token": args.token_id or "all"})
+                print(f"revoked {n} token(s) of {args.name}")
+    finally:
+        engine.dispose()
     return 0
+
+
+def _token_days(text: str) -> int:
+    low, high = 1, 365  # store.repo.API_TOKEN_DAYS (not imported here: nothing heavy at import)
+    try:
+        days = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days from {low} to {high}; got {text!r}") from e
+    if not low <= days <= high:
+        raise argparse.ArgumentTypeError(f"expected {low} to {high} days; got {days}")
+    return days
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -657,16 +690,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(func=cmd_run)
 
-    u = sub.add_parser("user", help="manage users (the first admin is created here)")
+    u = sub.add_parser("user", help="manage users and their tokens (the first admin is created here)")
     usub = u.add_subparsers(dest="user_command", required=True)
     ua = usub.add_parser("add", help="add a user; the password is asked for (or read from stdin)")
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=["operator", "officer", "admin"])
-    ua.add_argument("--password-stdin", action="store_true")
+    up = usub.add_parser("passwd", help="set a user's password (asked for, or read from stdin); ends their sessions")
+    up.add_argument("name")
+    for sp in (ua, up):
+        sp.add_argument("--password-stdin", action="store_true")
+    ud = usub.add_parser("disable", help="disable a user: no login, and every token stops working at once")
+    ue = usub.add_parser("enable", help="enable a disabled user again")
     ut = usub.add_parser("token", help="issue an API bearer token for a user (printed once)")
-    ut.add_argument("name")
-    ut.add_argument("--days", type=int, default=90)
-    for sp in (ua, ut):
+    ut.add_argument("--days", type=_token_days, default=90, help="lifetime, 1 to 365 days (default 90)")
+    uk = usub.add_parser("tokens", help="list a user's live tokens: id, kind, created, expires, last used")
+    ur = usub.add_parser("revoke", help="revoke one token of a user (by the id `tokens` shows) or --all")
+    for sp in (ud, ue, ut, uk, ur):
+        sp.add_argument("name")
+    ur.add_argument("token_id", nargs="?", default=None, metavar="TOKEN_ID")
+    ur.add_argument("--all", action="store_true", help="revoke every token of the user")
+    for sp in (ua, up, ud, ue, ut, uk, ur):
         sp.add_argument("--data", type=Path, default=Path("data"), help="data directory (default ./data)")
     u.set_defaults(func=cmd_user)
 

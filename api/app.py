@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import RANK, SESSION_COOKIE
+from api.deps import RANK, SESSION_COOKIE, SESSION_IDLE_TIMEOUT
 from api.metrics import render_metrics
 from api.routes import invalid_request, router
 from api.security import SecurityHeaders, safe_next
@@ -72,7 +72,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
         if not cookie or center.engine is None:
             return None
         with session_scope(center.engine) as s:
-            found = repo.user_for_token(s, cookie, "session")
+            found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
             return (found[0].username, found[0].role) if found is not None else None
 
     @app.get("/login", include_in_schema=False)

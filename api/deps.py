@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ SESSION_COOKIE = "binwatch_session"
 CSRF_HEADER = "X-CSRF-Token"
 RANK = {"operator": 0, "officer": 1, "admin": 2}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A browser session (cookie) unused for longer than this is refused (401) and must log in again; API
+# tokens (`binwatch user token`) are not affected. Here until runtime Settings can carry it (config.py).
+SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,17 @@ def current_user(request: Request, s: Annotated[Session, Depends(get_session, sc
     if auth.startswith("Bearer "):
         found = repo.user_for_token(s, auth[7:].strip(), "api")
         if found is None:
-            raise HTTPException(401, "invalid or expired API token")
+            raise HTTPException(401, "invalid, expired or revoked API token, or its user is disabled")
         return Principal(found[0].username, found[0].role, "api")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise HTTPException(401, "not logged in")
-    found = repo.user_for_token(s, cookie, "session")
+    found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
     if found is None:
-        raise HTTPException(401, "session expired; log in again")
+        raise HTTPException(
+            401, f"session expired, ended, or unused for more than {SESSION_IDLE_TIMEOUT.total_seconds() / 60:g} "
+                 "minutes; log in again"
+        )  # fmt: skip
     user, token = found
     if request.method not in SAFE_METHODS and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), token.csrf):
         raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF protection)")

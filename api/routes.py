@@ -25,7 +25,8 @@ from alerts.dispatcher import Action
 from alerts.evidence import EvidenceError
 from alerts.export import export_case
 from alerts.ledger import LedgerAction
-from api.deps import SESSION_COOKIE, Admin, CenterDep, Officer, Operator, SessionDep
+from api import login_guard
+from api.deps import SESSION_COOKIE, SESSION_IDLE_TIMEOUT, Admin, CenterDep, Officer, Operator, SessionDep
 from api.evidence_files import (
     EVENT_ID_MAX,
     EVENT_ID_PATTERN,
@@ -40,7 +41,8 @@ from api.evidence_files import (
 from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
-from store.tables import EventRow, WarningRow
+from store.db import session_scope
+from store.tables import EventRow, User, WarningRow, utcnow
 
 router = APIRouter(prefix="/api")
 
@@ -158,8 +160,8 @@ WHY = {
     409: "Conflicts with the records (e.g. the event is already in an open case, no speaker).",
     422: "A parameter or the body is invalid; the detail names it and what was expected.",
     416: "The Range asks for bytes past the end of the file.",
-    429: "Too soon: a manual shout for this camera is cooling down (see Retry-After).",
-    503: "The service is starting; the database is not open yet.",
+    429: "Too soon: a manual shout for this camera is cooling down, or too many failed logins (see Retry-After).",
+    503: "The service is starting (the database is not open yet), or too busy checking passwords (Retry-After).",
 }
 
 
@@ -187,17 +189,40 @@ def _event_json(r: EventRow) -> dict[str, Any]:
 # ---- session -------------------------------------------------------------------------------------
 
 
-@router.post("/login", tags=["auth"], responses=errors(401, 422))
-def login(body: LoginIn, response: Response, s: SessionDep, request: Request) -> dict[str, str]:
-    user = repo.authenticate(s, body.username, body.password)
-    if user is None:
-        repo.audit(s, body.username, "login-failed", "session")
-        raise HTTPException(401, "wrong user name or password")
-    token, csrf = repo.issue_token(s, user, "session", dt.timedelta(hours=12))
+@router.post("/login", tags=["auth"], responses=errors(401, 422, 429))
+def login(body: LoginIn, response: Response, center: CenterDep, request: Request) -> dict[str, str]:
+    """Log in (a session cookie and its CSRF token). Throttled per user name and per client address
+    (api/login_guard.py): 5 failures in 15 minutes, then 429 with Retry-After until the oldest is 15
+    minutes old; 503 with Retry-After when too many password checks run at once. Every refusal is audited."""
+    engine = center.engine
+    if engine is None:
+        raise HTTPException(503, "the service is starting; the database is not open yet")
+    address = request.client.host if request.client else "unknown"
+    login_guard.refuse_if_throttled(engine, body.username, address)
+    # No database connection is held while waiting for a slot; the throttle is judged again in the slot,
+    # where the failures of the logins that ran meanwhile are committed.
+    with (
+        login_guard.hash_slot(body.username, address, engine),
+        login_guard.password_check(engine, body.username, address),
+    ):
+        with session_scope(engine) as s:
+            check = repo.check_login(s, body.username, body.password)
+        if check.user is None:
+            repo.record_login_failure(engine, body.username, address, check.refusal, True,
+                                      utcnow() - login_guard.LOGIN_WINDOW)  # fmt: skip
+            raise HTTPException(401, "wrong user name or password (or the user is disabled)")
+    with session_scope(engine) as s:
+        try:  # disabled (or removed) since its password was checked
+            user = repo.get_user(s, body.username)
+            token, csrf = repo.issue_token(s, user, "session", dt.timedelta(hours=12))
+        except repo.RecordError as e:
+            raise HTTPException(401, f"wrong user name or password (or the user is disabled): {e}") from e
+        repo.forget_login_failures(s, user.username)
+        repo.audit(s, user.username, "login", "session", {"address": address})
+        username, role = user.username, user.role
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600,
                         secure=request.url.scheme == "https")  # fmt: skip
-    repo.audit(s, user.username, "login", "session")
-    return {"username": user.username, "role": user.role, "csrf": csrf}
+    return {"username": username, "role": role, "csrf": csrf}
 
 
 @router.post("/logout", tags=["auth"], responses=errors(401, 403))
@@ -214,7 +239,7 @@ def me(user: Operator, request: Request, s: SessionDep) -> dict[str, str]:
     csrf = ""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = repo.user_for_token(s, cookie, "session")
+        found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
         csrf = found[1].csrf if found else ""
     return {"username": user.username, "role": user.role, "csrf": csrf}
 
@@ -539,3 +564,115 @@ def admin_config(center: CenterDep, user: Admin) -> dict[str, Any]:
                                     for cam in p.cameras]} for p in c.points],
         } for c in center.city.communities],
     }  # fmt: skip
+
+
+# ---- admin: users and tokens -----------------------------------------------------------------------
+
+UserName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="A user name.")]
+TokenId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="A token's id, as listed.")]
+
+
+class NewUserIn(BaseModel):
+    username: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    role: Literal["operator", "officer", "admin"]
+    password: Text = Field(min_length=1, max_length=200, description="At least 12 characters, not a common one.")
+
+
+class PasswordIn(BaseModel):
+    password: Text = Field(min_length=1, max_length=200, description="At least 12 characters, not a common one.")
+
+
+def _user_json(u: User, tokens: int) -> dict[str, Any]:
+    return {"username": u.username, "role": u.role, "disabled": u.disabled, "created": u.created.isoformat(),
+            "tokens": tokens}  # fmt: skip
+
+
+def _no_user(e: repo.RecordError) -> HTTPException:
+    return HTTPException(404 if isinstance(e, repo.UnknownUser) else 409 if isinstance(e, repo.UserExists) else 422,
+                         str(e))  # fmt: skip
+
+
+@router.get("/admin/users", tags=["admin"], responses=errors(401, 403))
+def admin_users(s: SessionDep, user: Admin) -> list[dict[str, Any]]:
+    """Every user, with whether it is disabled and how many live tokens it has."""
+    return [_user_json(u, len(repo.list_tokens(s, u.username))) for u in repo.list_users(s)]
+
+
+@router.post("/admin/users", tags=["admin"], responses=errors(401, 403, 409, 422))
+def admin_add_user(body: NewUserIn, s: SessionDep, user: Admin) -> dict[str, Any]:
+    """Add a user; the password policy applies (at least 12 characters, not a common password)."""
+    with login_guard.hash_slot():
+        try:
+            new = repo.add_user(s, body.username, body.role, body.password)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+    repo.audit(s, user.username, "user-add", f"user:{body.username}", {"role": body.role})
+    return _user_json(new, 0)
+
+
+@router.post("/admin/users/{name}/password", tags=["admin"], responses=errors(401, 403, 404, 422))
+def admin_password(name: UserName, body: PasswordIn, s: SessionDep, user: Admin) -> dict[str, Any]:
+    """Set a user's password (the policy applies); the user's browser sessions end, API tokens stay."""
+    with login_guard.hash_slot():
+        try:
+            changed = repo.set_password(s, name, body.password)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+    repo.audit(s, user.username, "user-passwd", f"user:{name}")
+    return _user_json(changed, len(repo.list_tokens(s, name)))
+
+
+@router.post("/admin/users/{name}/disable", tags=["admin"], responses=errors(401, 403, 404, 409, 422))
+def admin_disable(name: UserName, s: SessionDep, user: Admin) -> dict[str, Any]:
+    """Disable a user: no login, and every token of the user stops working at once."""
+    if name == user.username:
+        raise HTTPException(409, f"an admin cannot disable themselves ({name}); ask another admin or use the CLI")
+    try:
+        changed = repo.set_disabled(s, name, True)
+    except repo.RecordError as e:
+        raise _no_user(e) from e
+    repo.audit(s, user.username, "user-disable", f"user:{name}")
+    return _user_json(changed, 0)
+
+
+@router.post("/admin/users/{name}/enable", tags=["admin"], responses=errors(401, 403, 404, 422))
+def admin_enable(name: UserName, s: SessionDep, user: Admin) -> dict[str, Any]:
+    try:
+        changed = repo.set_disabled(s, name, False)
+    except repo.RecordError as e:
+        raise _no_user(e) from e
+    repo.audit(s, user.username, "user-enable", f"user:{name}")
+    return _user_json(changed, len(repo.list_tokens(s, name)))
+
+
+@router.get("/admin/users/{name}/tokens", tags=["admin"], responses=errors(401, 403, 404, 422))
+def admin_tokens(name: UserName, s: SessionDep, user: Admin) -> list[dict[str, Any]]:
+    """A user's live tokens (sessions and API tokens): id, kind, created, expires, last used; never the secret."""
+    try:
+        tokens = repo.list_tokens(s, name)
+    except repo.RecordError as e:
+        raise _no_user(e) from e
+    return [{"id": t.id, "kind": t.kind, "created": t.created.isoformat(), "expires": t.expires.isoformat(),
+             "last_used": t.last_used.isoformat() if t.last_used else None} for t in tokens]  # fmt: skip
+
+
+@router.post("/admin/users/{name}/tokens/revoke", tags=["admin"], responses=errors(401, 403, 404, 422))
+def admin_revoke_all(name: UserName, s: SessionDep, user: Admin) -> dict[str, int]:
+    """Revoke every token of a user (sessions included): they stop working at once."""
+    try:
+        n = repo.revoke_user_tokens(s, name, None)
+    except repo.RecordError as e:
+        raise _no_user(e) from e
+    repo.audit(s, user.username, "token-revoke", f"user:{name}", {"tokens": "all", "revoked": n})
+    return {"revoked": n}
+
+
+@router.post("/admin/users/{name}/tokens/{token_id}/revoke", tags=["admin"], responses=errors(401, 403, 404, 422))
+def admin_revoke(name: UserName, token_id: TokenId, s: SessionDep, user: Admin) -> dict[str, int]:
+    """Revoke one token of a user, by the id that the token list shows."""
+    try:
+        n = repo.revoke_user_tokens(s, name, token_id)
+    except repo.RecordError as e:  # no such user, or no such token of the user
+        raise HTTPException(404, str(e)) from e
+    repo.audit(s, user.username, "token-revoke", f"user:{name}", {"token": token_id})
+    return {"revoked": n}

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
+import hashlib
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -25,6 +30,7 @@ from store.tables import (
     Community,
     EventRow,
     EvidenceFileRow,
+    LoginFailure,
     Point,
     Review,
     User,
@@ -337,6 +343,13 @@ def forget_evidence_files(s: Session, event_id: str) -> None:
 
 ROLES = ("operator", "officer", "admin")
 _HASHER = None
+PASSWORD_MIN_CHARS = 12
+PASSWORD_MIN_DISTINCT = 5  # "aaaaaaaaaaaa" and "abababababab" are long but not secret
+# Royce Williams's 20,000 most common passwords (lowercased), as bundled with Django (BSD-3-Clause):
+# see common-passwords.LICENSE beside it.
+COMMON_PASSWORDS = Path(__file__).resolve().parent / "common-passwords.txt.gz"
+API_TOKEN_DAYS = (1, 365)  # an API token lives at least one day and at most a year
+TOUCH_EVERY = dt.timedelta(seconds=60)  # how stale a token's last_used may get (it is written at most this often)
 
 
 def _hasher() -> Any:
@@ -348,61 +361,235 @@ def _hasher() -> Any:
     return _HASHER
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as f:
+        return frozenset(line.strip().lower() for line in f if line.strip())
+
+
+def check_password(username: str, password: str) -> None:
+    """Refuse a weak password (RecordError naming the rule): shorter than 12 characters, fewer than 5
+    different characters, containing the user name (of 4+ characters), or one of the bundled common
+    passwords (case-insensitive)."""
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise RecordError(f"password must be at least {PASSWORD_MIN_CHARS} characters; got {len(password)}")
+    if len(set(password)) < PASSWORD_MIN_DISTINCT:
+        raise RecordError(
+            f"password must have at least {PASSWORD_MIN_DISTINCT} different characters; got {len(set(password))}"
+        )
+    name, secret = username.lower(), password.lower()
+    if secret == name or (len(name) >= 4 and name in secret):  # a name of 2-3 letters is in many good passwords
+        raise RecordError("password must not contain the user name")
+    if password.lower() in common_passwords():
+        raise RecordError("password is one of the 20,000 most common passwords; choose another")
+
+
 def add_user(s: Session, username: str, role: str, password: str) -> User:
-    """A new user with an argon2id password hash; weak or default passwords are refused."""
+    """A new user with an argon2id password hash; weak or common passwords are refused (check_password)."""
     if role not in ROLES:
         raise RecordError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
         raise RecordError(f"user name must be 1-64 letters, digits, '-' or '_'; got {username!r}")
-    if len(password) < 10 or password.lower() in {"admin123456", "password123", "1234567890"} or password == username:
-        raise RecordError("password must be at least 10 characters and not a default or the user name")
     if s.scalar(select(User).where(User.username == username)) is not None:
-        raise RecordError(f"user {username!r} exists")
+        raise UserExists(f"user {username!r} exists")
+    check_password(username, password)
     user = User(username=username, role=role, password_hash=_hasher().hash(password))
     s.add(user)
     s.flush()
     return user
 
 
-def authenticate(s: Session, username: str, password: str) -> User | None:
+class UnknownUser(RecordError):
+    """No user of that name."""
+
+
+class UserExists(RecordError):
+    """A user of that name exists already."""
+
+
+def get_user(s: Session, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UnknownUser(f"no user {username!r}")
+    return user
+
+
+def list_users(s: Session) -> Sequence[User]:
+    return s.scalars(select(User).order_by(User.username)).all()
+
+
+def set_password(s: Session, username: str, password: str) -> User:
+    """A new password (check_password applies); the user's browser sessions end, API tokens stay."""
+    user = get_user(s, username)
+    check_password(username, password)
+    user.password_hash = _hasher().hash(password)
+    s.execute(delete(AuthToken).where(AuthToken.user_id == user.id, AuthToken.kind == "session"))
+    return user
+
+
+def set_disabled(s: Session, username: str, disabled: bool) -> User:
+    """Disable (no login; every token of the user is deleted, so none works from now) or enable a user."""
+    user = get_user(s, username)
+    user.disabled = disabled
+    if disabled:
+        s.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    return user
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """The outcome of a password check: the user, or why not (unknown-user / wrong-password / disabled)."""
+
+    user: User | None
+    refusal: str = ""
+
+
+def check_login(s: Session, username: str, password: str) -> LoginCheck:
+    """Check a password with the same argon2 work whether or not the user exists or is disabled."""
     from argon2.exceptions import VerificationError
 
     user = s.scalar(select(User).where(User.username == username))
     if user is None:
         _hasher().hash(password)  # same work whether or not the user exists
-        return None
+        return LoginCheck(None, "unknown-user")
     try:
         _hasher().verify(user.password_hash, password)
     except VerificationError:
-        return None
-    return user
+        return LoginCheck(None, "wrong-password")
+    if user.disabled:
+        return LoginCheck(None, "disabled")
+    return LoginCheck(user)
+
+
+def authenticate(s: Session, username: str, password: str) -> User | None:
+    return check_login(s, username, password).user
+
+
+def recent_login_failures(s: Session, username: str, address: str, since: dt.datetime, limit: int) -> tuple[
+    list[dt.datetime], list[dt.datetime]
+]:  # fmt: skip
+    """When the latest (at most `limit`) failed logins since `since` were, newest first: for this user name,
+    and from this address."""
+    out = []
+    for column, value in ((LoginFailure.username, username), (LoginFailure.address, address)):
+        q = select(LoginFailure.at).where(column == value, LoginFailure.at >= since)
+        out.append(list(s.scalars(q.order_by(LoginFailure.at.desc()).limit(limit))))
+    return out[0], out[1]
+
+
+def record_login_failure(
+    bind: Engine, username: str, address: str, reason: str, counted: bool, forget_before: dt.datetime
+) -> None:
+    """Audit a refused login in a transaction of its own (it must outlive the 401), and, when `counted`,
+    note it for throttling; rows older than `forget_before` are deleted. A write that fails is logged."""
+    try:
+        with Session(bind) as own, own.begin():
+            own.add(AuditLog(username=username[:64], action="login-failed", target="session",
+                             detail={"reason": reason, "address": address}))  # fmt: skip
+            if counted:
+                own.add(LoginFailure(at=utcnow(), username=username[:64], address=address[:64]))
+                own.execute(delete(LoginFailure).where(LoginFailure.at < forget_before))
+    except SQLAlchemyError as e:
+        log.error("cannot record the failed login of %r from %s (%s): %s", username, address, reason, e)
+
+
+def forget_login_failures(s: Session, username: str) -> None:
+    """A successful login clears its user name's failures (not its address's)."""
+    s.execute(delete(LoginFailure).where(LoginFailure.username == username))
 
 
 def issue_token(s: Session, user: User, kind: str, lifetime: dt.timedelta) -> tuple[str, str]:
-    """A new random token (returned once, stored as its SHA-256) and, for sessions, its CSRF token."""
-    import hashlib
+    """A new random token (returned once, stored as its SHA-256) and, for sessions, its CSRF token.
+
+    An API token lives 1 to 365 days (RecordError otherwise); a disabled user gets none."""
     import secrets
 
+    low, high = API_TOKEN_DAYS
+    if kind == "api" and not dt.timedelta(days=low) <= lifetime <= dt.timedelta(days=high):
+        raise RecordError(f"an API token lives {low} to {high} days; got {lifetime.total_seconds() / 86400:g} days")
+    if lifetime <= dt.timedelta(0):
+        raise RecordError(f"a token's lifetime must be positive; got {lifetime}")
+    if user.disabled:
+        raise RecordError(f"user {user.username!r} is disabled; enable it first")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24) if kind == "session" else ""
-    s.add(AuthToken(token_sha256=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id, kind=kind, csrf=csrf,
-                    expires=utcnow() + lifetime))  # fmt: skip
+    now = utcnow()
+    s.add(AuthToken(token_sha256=_sha256(token), user_id=user.id, kind=kind, csrf=csrf, created=now,
+                    expires=now + lifetime))  # fmt: skip
     return token, csrf
 
 
-def user_for_token(s: Session, token: str, kind: str) -> tuple[User, AuthToken] | None:
-    import hashlib
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    row = s.get(AuthToken, hashlib.sha256(token.encode()).hexdigest())
-    if row is None or row.kind != kind or row.expires < utcnow():
+
+def user_for_token(
+    s: Session, token: str, kind: str, idle: dt.timedelta | None = None
+) -> tuple[User, AuthToken] | None:
+    """The user and token row of a live token: not expired, of an enabled user, and (with `idle`) used
+    within `idle` (last_used is written at most every TOUCH_EVERY, so it may end up to that much sooner).
+
+    A use is noted best effort in a transaction of its own: a read must not fail for it (a full disk)."""
+    row = s.get(AuthToken, _sha256(token))
+    now = utcnow()
+    if row is None or row.kind != kind or row.expires < now:
+        return None
+    last = row.last_used or row.created
+    if idle is not None and now - last > idle:
         return None
     user = s.get(User, row.user_id)
-    return (user, row) if user is not None else None
+    if user is None or user.disabled:
+        return None
+    if now - last >= TOUCH_EVERY:
+        try:
+            with Session(s.get_bind()) as own, own.begin():
+                own.execute(update(AuthToken).where(AuthToken.token_sha256 == row.token_sha256).values(last_used=now))
+            row.last_used = now
+        except SQLAlchemyError as e:
+            log.error("cannot note the use of a token of %s (the request goes on): %s", user.username, e)
+    return user, row
+
+
+TOKEN_ID_CHARS = 16  # a token's public id: the first 16 hex digits of its SHA-256 (never the token)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    kind: str  # session / api
+    created: dt.datetime
+    expires: dt.datetime
+    last_used: dt.datetime | None
+
+
+def list_tokens(s: Session, username: str) -> list[TokenInfo]:
+    """A user's live tokens, newest first, by public id (the secret itself is never stored)."""
+    user = get_user(s, username)
+    q = select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.expires >= utcnow())
+    return [
+        TokenInfo(r.token_sha256[:TOKEN_ID_CHARS], r.kind, r.created, r.expires, r.last_used)
+        for r in s.scalars(q.order_by(AuthToken.created.desc(), AuthToken.token_sha256))
+    ]
+
+
+def revoke_user_tokens(s: Session, username: str, token_id: str | None) -> int:
+    """Delete one of a user's tokens (by its public id) or, with None, all of them; how many went."""
+    user = get_user(s, username)
+    q = select(AuthToken.token_sha256).where(AuthToken.user_id == user.id)
+    if token_id is not None:
+        if not re.fullmatch(f"[0-9a-f]{{{TOKEN_ID_CHARS}}}", token_id):
+            raise RecordError(f"a token id is {TOKEN_ID_CHARS} hex digits (see `tokens`); got {token_id!r}")
+        q = q.where(AuthToken.token_sha256.startswith(token_id))
+    hashes = list(s.scalars(q))
+    if token_id is not None and not hashes:
+        raise RecordError(f"user {username!r} has no token {token_id}")
+    s.execute(
+        delete(AuthToken).where(AuthToken.token_sha256.in_(hashes)), execution_options={"synchronize_session": False}
+    )
+    return len(hashes)
 
 
 def revoke_token(s: Session, token: str) -> None:
-    import hashlib
-
-    row = s.get(AuthToken, hashlib.sha256(token.encode()).hexdigest())
+    row = s.get(AuthToken, _sha256(token))
     if row is not None:
         s.delete(row)
 

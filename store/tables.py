@@ -171,6 +171,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # operator / officer / admin
     password_hash: Mapped[str] = mapped_column(String(200))
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)  # no login, no token works while set
 
 
 class AuditLog(Base):
@@ -194,3 +195,15 @@ class AuthToken(Base):
     csrf: Mapped[str] = mapped_column(String(64), default="")
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires: Mapped[dt.datetime]
+    last_used: Mapped[dt.datetime | None] = mapped_column(nullable=True)  # to within repo.TOUCH_EVERY
+
+
+class LoginFailure(Base):
+    """A refused login (wrong password, unknown or disabled user): what login throttling counts, per
+    user name and per client address, over a sliding window. Rows older than the window are deleted."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # as typed, even if no such user
+    address: Mapped[str] = mapped_column(String(64), index=True)  # the client's IP address

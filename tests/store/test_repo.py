@@ -145,8 +145,11 @@ def test_unreachable_database_is_a_clear_error() -> None:
 def test_users_have_argon2_hashes_and_no_weak_passwords(engine: Engine) -> None:
     with session_scope(engine) as s:
         for bad, message in [
-            (("admin", "admin", "short"), "at least 10 characters"),
-            (("admin", "admin", "admin123456"), "not a default"),
+            (("admin", "admin", "short"), "at least 12 characters; got 5"),
+            (("admin", "admin", "aaaaaaaaaaaaaaaa"), "at least 5 different characters; got 1"),
+            (("zhou", "admin", "administrator"), "one of the 20,000 most common"),
+            (("zhou", "admin", "PassWord1234"), "one of the 20,000 most common"),  # case-insensitive
+            (("admin", "admin", "the-admin-is-me"), "must not contain the user name"),
             (("admin", "root", "a-long-enough-pass"), "role must be one of"),
             (("bad name", "admin", "a-long-enough-pass"), "user name must be"),
         ]:
