@@ -291,7 +291,9 @@ def audit(s: Session, username: str, action: str, target: str, detail: dict[str,
 
     A read must not fail because its audit row cannot be written (a full disk under SQLite): that
     row is committed in a transaction of its own, and a failure is logged and counted
-    (``failed_read_audits``) instead of failing the read's own transaction.
+    (``failed_read_audits``) instead of failing the read's own transaction. So a read is audited from a
+    session that has written nothing: under SQLite, a session that holds the write lock would make that
+    transaction wait for it (5 s) and lose the row.
     """
     row = AuditLog(username=username, action=action, target=target, detail=dict(detail or {}))
     if action not in READ_AUDITS:
