@@ -112,6 +112,15 @@ def _said(speaker: WebhookServer) -> list[tuple[str, bool]]:
     return [(r["json"]["event_id"], r["json"]["warning"]) for r in speaker.received]
 
 
+def _wait_until(page: object, expression: str, timeout_s: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true. (Playwright's own polling evaluates its string with eval
+    inside the page, which the pages' Content-Security-Policy rightly forbids.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"still false after {timeout_s:g} s: {expression}"
+        time.sleep(0.1)
+
+
 def _login(page: object, url: str, name: str) -> None:
     page.goto(url + "/")  # type: ignore[attr-defined]
     page.wait_for_url("**/login?next=/")  # type: ignore[attr-defined]
@@ -167,13 +176,13 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], spea
             while not (data / "evidence" / event_id / "manifest.json").exists() and time.monotonic() < deadline:
                 time.sleep(0.5)
             officer.goto(f"{url}/events/{event_id}")
-            officer.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+            _wait_until(officer, "document.getElementById('player').readyState >= 2", timeout_s=30)
             officer.evaluate("document.getElementById('player').play()")
             officer.wait_for_selector("#manifest td.mono")
             officer.wait_for_selector("#warned")  # the record says the person was warned on the spot first
             officer.screenshot(path=str(ARTIFACTS / "event.png"), full_page=True)
             officer.click("#confirm")
-            officer.wait_for_function("document.getElementById('msg').textContent === '✓'")
+            _wait_until(officer, "document.getElementById('msg').textContent === '✓'")
             officer.fill("#notes", "移交城管二中队")
             officer.click("#handover")
             officer.wait_for_selector("#export")
