@@ -36,11 +36,11 @@ def _walk_and_deposit(t: float) -> tuple[PersonTrack, ...]:
     return ()
 
 
-def _run_off_hours(start: dt.datetime, people=_walk_and_deposit, end: float = 60.0) -> list[Event]:  # type: ignore[no-untyped-def]
+def _run_off_hours(start: dt.datetime, people=_walk_and_deposit, end: float = 60.0, fps: float = 5.0) -> list[Event]:  # type: ignore[no-untyped-def]
     rule = OffHoursRule("cam1", SCHEDULE)
     out: list[Event] = []
-    for i in range(int(end * 5)):
-        t = i / 5
+    for i in range(int(end * fps)):
+        t = i / fps
         out += rule.update(Tick(t, start + dt.timedelta(seconds=t), people(t), ()))
     return out
 
@@ -180,11 +180,7 @@ def test_a_false_bag_at_the_hand_while_walking_off_in_the_second_after_letting_g
         place = Place.BINS if t < 7 else Place.NO_DUMP
         return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, place, 0, hand),) if t < 12 else ()
 
-    rule = OffHoursRule("cam1", SCHEDULE)
-    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
-    for i in range(int(60 * fps)):
-        t = i / fps
-        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), walker(t), ()))
+    out = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker, fps=fps)
     assert [e.state for e in out] == [EventState.START, EventState.END]
 
 
@@ -392,12 +388,8 @@ def test_a_bag_lost_by_the_model_at_the_bins_and_seen_in_hand_again_is_no_deposi
         held = None if 6 <= t < 6 + lost_s else (BAG[0] + x, BAG[1], BAG[2] + x, BAG[3])
         return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, place, 0, held),) if t < 16 else ()
 
-    rule = OffHoursRule("cam1", SCHEDULE)
-    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
-    for i in range(int(60 * fps)):
-        t = i / fps
-        people = _walk_and_deposit(t) if t < 4 else carrier(t)
-        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), people, ()))
+    people = lambda t: _walk_and_deposit(t) if t < 4 else carrier(t)  # noqa: E731
+    out = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), people, fps=fps)
     assert out == []
 
 
@@ -431,11 +423,7 @@ def test_a_few_false_bags_at_the_hand_on_the_way_out_do_not_undo_a_deposit(
         hand = (330 + x, 200, 360 + x, 240) if any(abs(t - f) < 0.5 / fps for f in false_at) else None
         return (PersonTrack(1, (300 + x, 150, 360 + x, 330), 0.9, Place.NO_DUMP, 0, hand),) if t < 14 else ()
 
-    rule = OffHoursRule("cam1", SCHEDULE)
-    t0, out = dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), []
-    for i in range(int(60 * fps)):
-        t = i / fps
-        out += rule.update(Tick(t, t0 + dt.timedelta(seconds=t), walker(t), ()))
+    out = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker, fps=fps)
     assert [e.state for e in out] == [EventState.START, EventState.END]
 
 
