@@ -41,12 +41,8 @@ same, and, from the cache, the very same files.
 
 With --jobs N > 1, N worker processes each load the model once, pinned to a CPU of their own with
 one thread for torch and OpenCV: OpenVINO then compiles it for one core and keeps inference there,
-so 2 jobs use 2 cores. Clips are rendered with all CPUs, as `binwatch sim` renders them, so libx264
-runs with the same threads there and here. (libx264's bytes depend on its thread count, not on
-the load: the same clip rendered twice on this machine, once beside two busy loops, had the same
-MD5. On a machine with another number of CPUs a repro command renders the same scene and truth,
-encoded a little differently, so a box may differ in its last digit and, rarely, a decision near a
-threshold may differ.)
+so 2 jobs use 2 cores. A clip is encoded by libx264 on one thread, as `binwatch sim` encodes it
+(`sim.clip`), so a seed gives the same bytes here, in a repro command and anywhere with the same PyAV.
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ class H264Writer:
         gop_s: float = 2.0,
         preset: str = "veryfast",
         threads: int = 0,
+        x264_params: str = "",
     ) -> None:
-        """threads=0 lets x264 choose; its threaded output can differ from run to run, threads=1 never does."""
+        """threads=0 lets x264 choose; its threaded output can differ from run to run, threads=1 never does.
+        ``x264_params`` overrides single settings of the preset (x264's own ``key=value:key=value``)."""
         if width % 2 or height % 2:
             raise ValueError(f"H.264 yuv420p needs an even frame size; got {width}x{height}")
         if fps <= 0:
@@ -39,7 +41,10 @@ class H264Writer:
         self._stream.pix_fmt = "yuv420p"
         self._stream.codec_context.gop_size = max(1, round(fps * gop_s))
         self._stream.codec_context.thread_count = threads
-        self._stream.options = {"crf": str(crf), "preset": preset, "profile": "high"}
+        options = {"crf": str(crf), "preset": preset, "profile": "high"}
+        if x264_params:
+            options["x264-params"] = x264_params
+        self._stream.options = options
         self._size = (width, height)
         self.frames = 0
 

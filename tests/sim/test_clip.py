@@ -59,6 +59,8 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     # settings into the stream.
     settings = (tmp_path / "a" / "video.mp4").read_bytes()
     assert b" threads=1 " in settings, "the clip is encoded with one x264 thread"
+    # As a camera encodes: no B-frames, the deblocking filter and CABAC on.
+    assert b" bframes=0 " in settings and b" deblock=1:0:0 " in settings and b"cabac=1 " in settings
 
 
 @pytest.mark.parametrize(("scenario", "seed"), [("littering", 101), ("night_littering", 102), ("beside_bin", 103)])
