@@ -41,10 +41,8 @@ class H264Writer:
         self._stream.pix_fmt = "yuv420p"
         self._stream.codec_context.gop_size = max(1, round(fps * gop_s))
         self._stream.codec_context.thread_count = threads
-        options = {"crf": str(crf), "preset": preset, "profile": "high"}
-        if x264_params:
-            options["x264-params"] = x264_params
-        self._stream.options = options
+        extra = {"x264-params": x264_params} if x264_params else {}
+        self._stream.options = {"crf": str(crf), "preset": preset, "profile": "high", **extra}
         self._size = (width, height)
         self.frames = 0
 
