@@ -179,6 +179,7 @@ class RunSettings:
     left_objects: bool
     drop: float
     rule_overrides: Mapping[str, float | None] = field(default_factory=dict)
+    stop_at: float | None = None  # time.time() after which no clip is started (--stop-after)
 
 
 @dataclass(frozen=True)
@@ -220,10 +221,14 @@ def _start_worker(settings: RunSettings, slot: Any = None) -> None:
     _worker = settings, detector, allowed if slot is not None else None
 
 
-def _run_clip(p: ClipParams) -> ClipResult:
+def _run_clip(p: ClipParams) -> ClipResult | None:
+    """The clip's result; None when its turn came after ``stop_at``. Clips are taken in their order, so
+    the clips started before it are the first ones of the draw, and a run cut short scores those."""
     if _worker is None:
         raise RuntimeError("_start_worker was not called in this process")
     settings, detector, cpus = _worker
+    if settings.stop_at is not None and time.time() > settings.stop_at:
+        return None
     if cpus is not None:  # an earlier clip's inference left this thread pinned to the model's CPU
         os.sched_setaffinity(0, cpus)
     try:
@@ -282,8 +287,9 @@ def _render_and_analyse(p: ClipParams, settings: RunSettings, detector: YoloDete
     )
 
 
-def run_clips(params: Sequence[ClipParams], settings: RunSettings, jobs: int) -> Iterator[ClipResult]:
-    """Results in the order the clips finish; ``jobs`` > 1 runs them in that many worker processes."""
+def run_clips(params: Sequence[ClipParams], settings: RunSettings, jobs: int) -> Iterator[ClipResult | None]:
+    """Results in the order the clips finish (None for a clip not started before ``settings.stop_at``);
+    ``jobs`` > 1 runs them in that many worker processes, each taking the next clip in draw order."""
     if jobs <= 1 or len(params) <= 1:
         _start_worker(settings)
         yield from map(_run_clip, params)
@@ -619,6 +625,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only render the sweep's clips into the cache, saying nothing of them (the run that scores them later "
         "with the same --seed-base then costs analysis alone)",
     )
+    ap.add_argument(
+        "--stop-after",
+        type=float,
+        default=None,
+        metavar="MIN",
+        help="start no clip after MIN minutes; the clips started (the first ones drawn) finish and are scored",
+    )
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
     return ap
@@ -637,6 +650,20 @@ def repeat_command(argv: Sequence[str], seed_base: int) -> str:
     return shlex.join([".venv/bin/python", "bench/accuracy.py", *rest, "--seed-base", str(seed_base)])
 
 
+def cut_short_argv(argv: Sequence[str], clips: int) -> list[str]:
+    """``argv`` of a run cut short by --stop-after, rewritten to repeat the clips it scored: ``--clips``
+    set to their number, --stop-after left out."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--clips", "--stop-after"):
+            skip = True
+        elif not a.startswith(("--clips=", "--stop-after=")):
+            out.append(a)
+    return [*out, "--clips", str(clips)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = build_parser()
@@ -647,6 +674,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (not args.fps > 0, f"--fps must be > 0; got {args.fps}"),
         (not 0 <= args.drop < 100, f"--drop must be in [0, 100) %; got {args.drop}"),
         (args.resamples < 1, f"--resamples must be >= 1; got {args.resamples}"),
+        (args.stop_after is not None and not args.stop_after > 0, f"--stop-after must be > 0; got {args.stop_after}"),
     ):
         if bad:
             ap.error(why)
@@ -673,6 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         left_objects=not args.no_left_objects,
         drop=args.drop,
         rule_overrides=overrides,
+        stop_at=time.time() + args.stop_after * 60 if args.stop_after is not None else None,
     )
     kinds: tuple[str, ...] = args.kinds
     print(
@@ -688,9 +717,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     scores: list[ClipScore] = []
     for r in run_clips(params, settings, args.jobs):
-        scores.append(score_clip(r, kinds))
-        print(clip_line(scores[-1], len(scores), args.clips), flush=True)
+        if r is not None:
+            scores.append(score_clip(r, kinds))
+            print(clip_line(scores[-1], len(scores), args.clips), flush=True)
     scores.sort(key=lambda s: s.result.params.index)
+    if len(scores) < args.clips:
+        if not scores:
+            print(f"no clip was started within --stop-after {args.stop_after:g} min", file=sys.stderr)
+            return 1
+        assert [s.result.params.index for s in scores] == list(range(len(scores))), "clips are taken in draw order"
+        argv = cut_short_argv(argv, len(scores))
+        print(f"cut short by --stop-after {args.stop_after:g} min: the first {len(scores)} of the {args.clips} clips "
+              f"drawn were scored, the rest not started; the same clips: --clips {len(scores)}")  # fmt: skip
     wall = time.perf_counter() - t0
     summary = summarise(scores, kinds, seed_base, args.resamples)
     print()

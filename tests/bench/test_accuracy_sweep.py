@@ -150,6 +150,22 @@ def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys:
     assert doc["totals"]["littering"]["truths"] == 1
     lo, hi = doc["totals"]["littering"]["recall_ci95"]
     assert 0 <= lo <= doc["totals"]["littering"]["recall"] <= hi <= 1
+    # A time bound that passes before any clip starts (the workers take seconds to load the model) scores nothing.
+    assert accuracy.main([*argv, "--cache", str(tmp_path / "clips"), "--stop-after", "0.0001"]) == 1
+    assert "no clip was started within --stop-after 0.0001 min" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--clips", "300", "--jobs", "2", "--stop-after", "90"], ["--jobs", "2", "--clips", "118"]),
+        (["--stop-after=90", "--clips=300", "--fps", "2"], ["--fps", "2", "--clips", "118"]),
+        (["--jobs", "2", "--stop-after", "5"], ["--jobs", "2", "--clips", "118"]),
+    ],
+)
+def test_a_run_cut_short_repeats_as_the_clips_it_scored(argv: list[str], expected: list[str]) -> None:
+    """Cut short by --stop-after after the first 118 clips of the draw, a run repeats as those 118."""
+    assert accuracy.cut_short_argv(argv, 118) == expected
 
 
 def test_a_clips_cache_name_holds_every_parameter() -> None:
