@@ -4,7 +4,7 @@ Each argon2 check takes 64 MiB; without a bound, 40 parallel logins took 40 x 64
 from one source tree (default: this one), or from two with --compare OLD_TREE (e.g. `git archive` of an
 older commit) and prints the ratio of their peak RSS growth. Bounded: N requests, one burst, 120 s.
 
-    .venv/bin/python bench/login_burst.py [--n 40] [--compare /tmp/old-tree]
+    .venv/bin/python -m bench.login_burst [--n 40] [--compare /tmp/old-tree]
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -23,31 +20,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
-CITY = "city: bench\ncommunities:\n- id: c01\n  points:\n  - id: c01-p1\n    cameras:\n    - id: cam-a\n      source: rtsp://192.0.2.10/x\n"
-PASSWORD = "heron-lantern-4711"  # accepted by the old policy (10+) and the new one (12+, not common)
-SERVER = """
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-import uvicorn
-from api.app import create_app
-from runtime.center import Center, Settings
-from store import repo
-from store.db import session_scope
-settings = Settings(config=Path(sys.argv[2]), data_dir=Path(sys.argv[3]), start_cameras=False)
-center = Center(settings)
-with session_scope(center.open_records()) as s:
-    repo.add_user(s, "bench", "operator", sys.argv[5])
-uvicorn.run(create_app(settings, center), host="127.0.0.1", port=int(sys.argv[4]), log_level="warning")
-"""
-
-
-def _rss_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+from bench.server import HERE, bench_server
 
 
 def _post(port: int, body: dict[str, str]) -> int:
@@ -63,50 +36,30 @@ def _post(port: int, body: dict[str, str]) -> int:
 def burst(src: Path, n: int) -> dict[str, object]:
     """Start a server from `src`, warm it up with one wrong login, then send n wrong logins at once
     (n different user names); its peak RSS before and during the burst, and the answers."""
-    with tempfile.TemporaryDirectory(prefix="binwatch-bench-") as tmp:
-        cfg = Path(tmp) / "city.yaml"
-        cfg.write_text(CITY, encoding="utf-8")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(src), str(cfg), str(Path(tmp) / "data"), str(port),
-                                 PASSWORD], cwd=src)  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"the server from {src} did not start") from None
-                    time.sleep(0.2)
-            _post(port, {"username": "bench", "password": "wrong-password-0"})  # argon2 loaded, one check done
-            time.sleep(0.5)
-            before = _rss_kib(proc.pid, "VmRSS")
-            peak = [before]
-            done = threading.Event()
+    with bench_server(src) as server:
+        _post(server.port, {"username": "bench", "password": "wrong-password-0"})  # argon2 loaded, one check done
+        time.sleep(0.5)
+        before = server.rss_kib()
+        peak = [before]
+        done = threading.Event()
 
-            def sample() -> None:  # VmHWM would include start-up; sample VmRSS instead
-                while not done.is_set():
-                    peak.append(_rss_kib(proc.pid, "VmRSS"))
-                    time.sleep(0.005)
+        def sample() -> None:  # VmHWM would include start-up; sample VmRSS instead
+            while not done.is_set():
+                peak.append(server.rss_kib())
+                time.sleep(0.005)
 
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            t0 = time.monotonic()
-            with ThreadPoolExecutor(n) as pool:
-                codes = list(pool.map(lambda i: _post(port, {"username": f"user{i}", "password": "wrong-pass"}),
-                                      range(n)))  # fmt: skip
-            elapsed = time.monotonic() - t0
-            done.set()
-            sampler.join()
-            return {"src": str(src), "rss_before_mib": before / 1024, "rss_peak_mib": max(peak) / 1024,
-                    "growth_mib": (max(peak) - before) / 1024, "seconds": elapsed,
-                    "answers": dict(collections.Counter(codes))}  # fmt: skip
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(n) as pool:
+            codes = list(pool.map(lambda i: _post(server.port, {"username": f"user{i}", "password": "wrong-pass"}),
+                                  range(n)))  # fmt: skip
+        elapsed = time.monotonic() - t0
+        done.set()
+        sampler.join()
+        return {"src": str(src), "rss_before_mib": before / 1024, "rss_peak_mib": max(peak) / 1024,
+                "growth_mib": (max(peak) - before) / 1024, "seconds": elapsed,
+                "answers": dict(collections.Counter(codes))}  # fmt: skip
 
 
 def main() -> int:
