@@ -7,6 +7,7 @@ and stops it in reverse order on shutdown, so Ctrl-C finishes evidence being wri
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,14 +18,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 
+from api.admission import REQUESTS_PER_THREAD, Admission, AdmissionControl
+from api.database import ApiDatabase, busy_response, limit_worker_threads, open_api_database
 from api.deps import RANK, SESSION_COOKIE, SESSION_IDLE_TIMEOUT
 from api.metrics import render_metrics
 from api.routes import invalid_request, router
 from api.security import SecurityHeaders, safe_next
 from runtime.center import Center, Settings
 from store import repo
-from store.db import session_scope
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 # page -> (file, the least role that may see it); the API behind each page checks roles again
@@ -43,35 +46,56 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:  # a start that fails half-way still stops what it started and closes the database
             await asyncio.to_thread(center.start)
+            assert center.engine is not None
+            limit_worker_threads(settings.api_threads)
+            app.state.db = open_api_database(center.engine, settings)
+            app.state.admission = Admission(REQUESTS_PER_THREAD * settings.api_threads, settings.queue_wait_s)
+            # What start-up made (modules, torch, the model, config) lives until the end: leave it out of the
+            # collector's full passes, which otherwise stopped the whole process for 100-230 ms at a time
+            # during a burst of requests (bench/load.py).
+            gc.collect()
+            gc.freeze()
             yield
         finally:
+            gc.unfreeze()
+            db: ApiDatabase | None = app.state.db
+            app.state.db = app.state.admission = None
+            if db is not None:
+                db.engine.dispose()
             await asyncio.to_thread(center.stop)
 
     app = FastAPI(title="binwatch monitoring center", version="0.1.0", lifespan=lifespan)
     app.state.center = center
-    app.add_middleware(SecurityHeaders)
+    app.state.db = None
+    app.state.admission = None
+    app.add_middleware(AdmissionControl)
+    app.add_middleware(SecurityHeaders)  # outermost: a refusal of AdmissionControl gets the headers too
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(sa_exc.TimeoutError, busy_response)  # type: ignore[arg-type]
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
+    # /healthz and /metrics read only memory and statvfs: async, they need neither a worker thread nor
+    # the database, so they answer while a burst keeps both busy.
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         """ok, starting, or degraded with the problems (e.g. no space to write evidence)."""
         states = [rt.source.health().state.value for rt in center.cameras.values()]
         problems = center.problems()
-        status = "starting" if center.engine is None else "degraded" if problems else "ok"
+        status = "starting" if app.state.db is None else "degraded" if problems else "ok"
         return {"status": status, "problems": problems, "cameras": len(states), "online": states.count("online")}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> str:
-        return render_metrics(center)
+    async def metrics() -> str:
+        return render_metrics(center, app.state.db, app.state.admission)
 
     def logged_in(request: Request) -> tuple[str, str] | None:
         """(user name, role) of the session cookie's user, or None."""
         cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie or center.engine is None:
+        db: ApiDatabase | None = app.state.db
+        if not cookie or db is None:
             return None
-        with session_scope(center.engine) as s:
+        with db.session() as s:
             found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
             return (found[0].username, found[0].role) if found is not None else None
 

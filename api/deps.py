@@ -1,19 +1,23 @@
-"""Who is asking: session cookie (with CSRF for changes) or bearer token; roles operator < officer < admin."""
+"""Who is asking: session cookie (with CSRF for changes) or bearer token; roles operator < officer < admin.
+
+Dependencies that do no I/O are async (no worker thread). Authentication is synchronous and holds a
+database connection only while it looks the token up (api/database.py says why); routes open their own
+sessions (ApiDatabase.session) and close them before they return."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from api.database import RETRY_AFTER_S, ApiDatabase
 from runtime.center import Center
 from store import repo
-from store.db import session_scope
 
 SESSION_COOKIE = "binwatch_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -31,25 +35,37 @@ class Principal:
     via: str  # session / api
 
 
-def get_center(request: Request) -> Center:
+async def get_center(request: Request) -> Center:
     center: Center = request.app.state.center
     return center
 
 
-def get_session(center: Annotated[Center, Depends(get_center)]) -> Iterator[Session]:
-    if center.engine is None:
-        raise HTTPException(503, "the service is starting; the database is not open yet")
-    with session_scope(center.engine) as s:
-        yield s
+async def get_database(request: Request) -> ApiDatabase:
+    db: ApiDatabase | None = getattr(request.app.state, "db", None)
+    if db is None:
+        raise HTTPException(503, "the service is starting; the database is not open yet",
+                            headers={"Retry-After": str(RETRY_AFTER_S)})  # fmt: skip
+    return db
 
 
-def current_user(request: Request, s: Annotated[Session, Depends(get_session, scope="function")]) -> Principal:
+def current_user(request: Request, db: Annotated[ApiDatabase, Depends(get_database)]) -> Principal:
+    """Who is asking. The token is looked up in a session of its own, closed before the route runs, so
+    no connection is held while the route waits for a worker thread or while a live feed streams."""
     auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        found = repo.user_for_token(s, auth[7:].strip(), "api")
-        if found is None:
-            raise HTTPException(401, "invalid, expired or revoked API token, or its user is disabled")
-        return Principal(found[0].username, found[0].role, "api")
+    with db.session() as s:
+        if auth.startswith("Bearer "):
+            return _api_user(s, auth[7:].strip())
+        return _session_user(s, request)
+
+
+def _api_user(s: Session, token: str) -> Principal:
+    found = repo.user_for_token(s, token, "api")
+    if found is None:
+        raise HTTPException(401, "invalid, expired or revoked API token, or its user is disabled")
+    return Principal(found[0].username, found[0].role, "api")
+
+
+def _session_user(s: Session, request: Request) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise HTTPException(401, "not logged in")
@@ -65,8 +81,8 @@ def current_user(request: Request, s: Annotated[Session, Depends(get_session, sc
     return Principal(user.username, user.role, "session")
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
-    def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+def require(role: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
         if RANK[user.role] < RANK[role]:
             raise HTTPException(403, f"this needs the {role} role; {user.username} is {user.role}")
         return user
@@ -75,9 +91,7 @@ def require(role: str) -> Callable[[Principal], Principal]:
 
 
 CenterDep = Annotated[Center, Depends(get_center)]
-# scope="function": the session commits before the response is sent, so a client acting on the response
-# (a browser navigating right after logging in) always finds what was written.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[ApiDatabase, Depends(get_database)]
 Operator = Annotated[Principal, Depends(require("operator"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Admin = Annotated[Principal, Depends(require("admin"))]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
+
 from alerts.dispatcher import Action
+from api.admission import Admission
+from api.database import ApiDatabase
 from runtime.center import Center
 from store import repo
 
@@ -11,7 +16,11 @@ def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render_metrics(center: Center) -> str:
+def _in_use(engine: Engine | None) -> float:
+    return float(engine.pool.checkedout()) if engine is not None and isinstance(engine.pool, QueuePool) else 0.0
+
+
+def render_metrics(center: Center, db: ApiDatabase | None, admission: Admission | None) -> str:
     lines: list[str] = []
 
     def family(name: str, kind: str, help_: str, samples: list[tuple[dict[str, str], float]]) -> None:
@@ -114,6 +123,34 @@ def render_metrics(center: Center) -> str:
             ({"record": "audit"}, float(repo.failed_read_audits.value)),
         ],
     )
+    family(
+        "binwatch_db_connections_in_use",
+        "gauge",
+        "Database connections checked out, by pool: the API's (sized to its worker threads) and the records' "
+        "(cameras, evidence, alerts).",
+        [({"pool": "api"}, _in_use(db.engine if db else None)), ({"pool": "records"}, _in_use(center.engine))],
+    )
+    family(
+        "binwatch_db_connections_max",
+        "gauge",
+        "The most connections the API's pool opens.",
+        [({"pool": "api"}, float(db.connections_max) if db else 0.0)],
+    )
+    family(
+        "binwatch_api_requests",
+        "gauge",
+        "API requests being worked on (in_progress, at most the admission limit) and waiting for their turn.",
+        [({"state": "in_progress"}, float(admission.in_progress) if admission else 0.0),
+         ({"state": "waiting"}, float(admission.waiting) if admission else 0.0)],
+    )  # fmt: skip
+    family(
+        "binwatch_api_busy_total",
+        "counter",
+        "Requests answered 503 with Retry-After: no database connection was free in time (database), or the "
+        "request waited too long for its turn (queue).",
+        [({"reason": "database"}, float(db.busy) if db else 0.0),
+         ({"reason": "queue"}, float(admission.refused) if admission else 0.0)],
+    )  # fmt: skip
     family(
         "binwatch_sse_subscribers",
         "gauge",

@@ -26,7 +26,15 @@ from alerts.evidence import EvidenceError
 from alerts.export import export_case
 from alerts.ledger import LedgerAction
 from api import login_guard
-from api.deps import SESSION_COOKIE, SESSION_IDLE_TIMEOUT, Admin, CenterDep, Officer, Operator, SessionDep
+from api.deps import (
+    SESSION_COOKIE,
+    SESSION_IDLE_TIMEOUT,
+    Admin,
+    CenterDep,
+    DatabaseDep,
+    Officer,
+    Operator,
+)
 from api.evidence_files import (
     EVENT_ID_MAX,
     EVENT_ID_PATTERN,
@@ -41,7 +49,6 @@ from api.evidence_files import (
 from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
 from store import repo
-from store.db import session_scope
 from store.tables import EventRow, User, WarningRow, utcnow
 
 router = APIRouter(prefix="/api")
@@ -161,7 +168,8 @@ WHY = {
     422: "A parameter or the body is invalid; the detail names it and what was expected.",
     416: "The Range asks for bytes past the end of the file.",
     429: "Too soon: a manual shout for this camera is cooling down, or too many failed logins (see Retry-After).",
-    503: "The service is starting (the database is not open yet), or too busy checking passwords (Retry-After).",
+    503: "The service is starting (the database is not open yet), no database connection was free in time, or "
+    "too many password checks run at once; try again after Retry-After.",
 }
 
 
@@ -172,8 +180,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         out[code] = {"model": InvalidOut if code == 422 else ErrorOut, "description": WHY[code]}
         if code in (206, 400, 416):  # Starlette's range handling answers these itself, without a JSON body
             out[code] = {"description": WHY[code], "content": {"text/plain": {}}}
-    if 429 in codes:
-        out[429]["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    for code in {429, 503} & out.keys():
+        out[code]["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
     return out
 
 
@@ -190,13 +198,11 @@ def _event_json(r: EventRow) -> dict[str, Any]:
 
 
 @router.post("/login", tags=["auth"], responses=errors(401, 422, 429))
-def login(body: LoginIn, response: Response, center: CenterDep, request: Request) -> dict[str, str]:
+def login(body: LoginIn, response: Response, db: DatabaseDep, request: Request) -> dict[str, str]:
     """Log in (a session cookie and its CSRF token). Throttled per user name and per client address
     (api/login_guard.py): 5 failures in 15 minutes, then 429 with Retry-After until the oldest is 15
     minutes old; 503 with Retry-After when too many password checks run at once. Every refusal is audited."""
-    engine = center.engine
-    if engine is None:
-        raise HTTPException(503, "the service is starting; the database is not open yet")
+    engine = db.engine
     address = request.client.host if request.client else "unknown"
     login_guard.refuse_if_throttled(engine, body.username, address)
     # No database connection is held while waiting for a slot; the throttle is judged again in the slot,
@@ -205,13 +211,13 @@ def login(body: LoginIn, response: Response, center: CenterDep, request: Request
         login_guard.hash_slot(body.username, address, engine),
         login_guard.password_check(engine, body.username, address),
     ):
-        with session_scope(engine) as s:
+        with db.session() as s:
             check = repo.check_login(s, body.username, body.password)
         if check.user is None:
             repo.record_login_failure(engine, body.username, address, check.refusal, True,
                                       utcnow() - login_guard.LOGIN_WINDOW)  # fmt: skip
             raise HTTPException(401, "wrong user name or password (or the user is disabled)")
-    with session_scope(engine) as s:
+    with db.session() as s:
         try:  # disabled (or removed) since its password was checked
             user = repo.get_user(s, body.username)
             token, csrf = repo.issue_token(s, user, "session", dt.timedelta(hours=12))
@@ -226,21 +232,23 @@ def login(body: LoginIn, response: Response, center: CenterDep, request: Request
 
 
 @router.post("/logout", tags=["auth"], responses=errors(401, 403))
-def logout(request: Request, response: Response, s: SessionDep, user: Operator) -> dict[str, str]:
+def logout(request: Request, response: Response, db: DatabaseDep, user: Operator) -> dict[str, str]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        repo.revoke_token(s, cookie)
+        with db.session() as s:
+            repo.revoke_token(s, cookie)
     response.delete_cookie(SESSION_COOKIE)
     return {"ok": "logged out"}
 
 
 @router.get("/me", tags=["auth"], responses=errors(401))
-def me(user: Operator, request: Request, s: SessionDep) -> dict[str, str]:
+def me(user: Operator, request: Request, db: DatabaseDep) -> dict[str, str]:
     csrf = ""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
-        csrf = found[1].csrf if found else ""
+        with db.session() as s:
+            found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
+            csrf = found[1].csrf if found else ""
     return {"username": user.username, "role": user.role, "csrf": csrf}
 
 
@@ -286,7 +294,7 @@ def picture(camera_id: Annotated[str, PathParam(pattern=SLUG)], center: CenterDe
 
 @router.get("/events", tags=["events"], responses=errors(401, 422))
 def events(
-    s: SessionDep, user: Operator,
+    db: DatabaseDep, user: Operator,
     community: Annotated[str | None, Query(pattern=SLUG)] = None,
     camera: Annotated[str | None, Query(pattern=SLUG)] = None,
     kind: EventKind | None = None, status: STATUSES | None = None,
@@ -294,28 +302,32 @@ def events(
     until: Annotated[Moment | None, Query(description="Until (exclusive), with a UTC offset.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    rows, total = repo.list_events(s, repo.EventFilter(community, camera, kind, status, since, until), limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_event_json(r) for r in rows]}
+    with db.session() as s:
+        rows, total = repo.list_events(
+            s, repo.EventFilter(community, camera, kind, status, since, until), limit, offset
+        )
+        return {"total": total, "limit": limit, "offset": offset, "items": [_event_json(r) for r in rows]}
 
 
 @router.get("/warnings", tags=["events"], responses=errors(401, 422))
 def warnings(
-    s: SessionDep, user: Operator, camera: Annotated[str | None, Query(pattern=SLUG)] = None,
+    db: DatabaseDep, user: Operator, camera: Annotated[str | None, Query(pattern=SLUG)] = None,
     since: Annotated[Moment | None, Query(description="From (inclusive), with a UTC offset.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:  # fmt: skip
     """On-the-spot warnings, latest first: what was said, whether the speaker played it (its "warn"
     attempts), and whether the garbage has become a littering event (same id); not yet means picked up,
     still waiting, or its owner never left."""
-    rows = repo.list_warnings(s, camera, since, limit)
-    ids = [w.event_id for w in rows]
-    shouts = repo.attempt_outcomes(s, ids, Action.WARN)
-    events = repo.recorded_events(s, ids)
-    return {"items": [{
-        "event_id": w.event_id, "camera_id": w.camera_id, "community_id": w.community_id, "kind": w.kind,
-        "wall": w.wall.isoformat(), "t_s": w.t_s, "bbox": w.bbox, "score": w.score, "zone": w.zone,
-        "shout": _shout_outcome(shouts.get(w.event_id, [])), "became_event": w.event_id in events,
-    } for w in rows]}  # fmt: skip
+    with db.session() as s:
+        rows = repo.list_warnings(s, camera, since, limit)
+        ids = [w.event_id for w in rows]
+        shouts = repo.attempt_outcomes(s, ids, Action.WARN)
+        events = repo.recorded_events(s, ids)
+        return {"items": [{
+            "event_id": w.event_id, "camera_id": w.camera_id, "community_id": w.community_id, "kind": w.kind,
+            "wall": w.wall.isoformat(), "t_s": w.t_s, "bbox": w.bbox, "score": w.score, "zone": w.zone,
+            "shout": _shout_outcome(shouts.get(w.event_id, [])), "became_event": w.event_id in events,
+        } for w in rows]}  # fmt: skip
 
 
 def _shout_outcome(outcomes: list[str]) -> str | None:
@@ -326,37 +338,38 @@ def _shout_outcome(outcomes: list[str]) -> str | None:
 
 
 @router.get("/events/{event_id}", tags=["events"], responses=errors(401, 404, 422))
-def event_detail(event_id: EventId, center: CenterDep, s: SessionDep, user: Operator) -> dict[str, Any]:
-    row = s.get(EventRow, event_id)
-    if row is None:
-        raise HTTPException(404, f"no event {event_id!r}")
-    assert center.evidence is not None
-    root = center.evidence.root
-    manifest = read_manifest(root, event_id)
-    if manifest is not None:
-        center.evidence.ledger.append(event_id, LedgerAction.VIEWED, user.username, {"via": user.via})
-    repo.audit(s, user.username, "view", f"event:{event_id}")
-    warned = s.get(WarningRow, event_id)
-    return {
-        "event": _event_json(row),
-        "warned_at": warned.wall.isoformat() if warned is not None else None,  # said on the spot before this
-        "manifest": manifest,
-        "files": [n for n in listed_files(manifest) if _servable(root, event_id, n)] if manifest else [],
-        "attempts": [
-            {
-                "action": a.action,
-                "backend": a.backend,
-                "attempt": a.attempt,
-                "outcome": a.outcome,
-                "detail": a.detail,
-                "started": a.started.isoformat(),
-                "finished": a.finished.isoformat(),
-            }
-            for a in repo.attempts_of(s, event_id)
-        ],
-        "ledger": [{**e.body(), "hash": e.hash} for e in center.evidence.ledger.for_event(event_id)],
-        "records": repo.case_records(s, [event_id])[event_id],
-    }
+def event_detail(event_id: EventId, center: CenterDep, db: DatabaseDep, user: Operator) -> dict[str, Any]:
+    with db.session() as s:
+        row = s.get(EventRow, event_id)
+        if row is None:
+            raise HTTPException(404, f"no event {event_id!r}")
+        assert center.evidence is not None
+        root = center.evidence.root
+        manifest = read_manifest(root, event_id)
+        if manifest is not None:
+            center.evidence.ledger.append(event_id, LedgerAction.VIEWED, user.username, {"via": user.via})
+        repo.audit(s, user.username, "view", f"event:{event_id}")
+        warned = s.get(WarningRow, event_id)
+        return {
+            "event": _event_json(row),
+            "warned_at": warned.wall.isoformat() if warned is not None else None,  # said on the spot before this
+            "manifest": manifest,
+            "files": [n for n in listed_files(manifest) if _servable(root, event_id, n)] if manifest else [],
+            "attempts": [
+                {
+                    "action": a.action,
+                    "backend": a.backend,
+                    "attempt": a.attempt,
+                    "outcome": a.outcome,
+                    "detail": a.detail,
+                    "started": a.started.isoformat(),
+                    "finished": a.finished.isoformat(),
+                }
+                for a in repo.attempts_of(s, event_id)
+            ],
+            "ledger": [{**e.body(), "hash": e.hash} for e in center.evidence.ledger.for_event(event_id)],
+            "records": repo.case_records(s, [event_id])[event_id],
+        }
 
 
 def _servable(root: Path, event_id: str, name: str) -> bool:
@@ -373,31 +386,32 @@ def _servable(root: Path, event_id: str, name: str) -> bool:
                **errors(206, 400, 401, 404, 416, 422)},
 )  # fmt: skip
 def evidence_file(
-    event_id: EventId, name: str, request: Request, center: CenterDep, s: SessionDep, user: Operator
+    event_id: EventId, name: str, request: Request, center: CenterDep, db: DatabaseDep, user: Operator
 ) -> NoFollowFileResponse:
     """One file of a recorded event's evidence, if its manifest lists it (ranges supported).
 
     Nothing is served through a symbolic link, nor for an id that is not a recorded event."""
     if name not in SERVABLE:
         raise HTTPException(404, f"no evidence file {name!r}; expected one of {', '.join(SERVABLE)}")
-    if s.get(EventRow, event_id) is None:
-        raise HTTPException(404, f"no event {event_id!r} in the records")
-    assert center.evidence is not None
-    root = center.evidence.root
-    manifest = read_manifest(root, event_id)
-    if manifest is None:
-        raise HTTPException(404, f"event {event_id} has no manifest (evidence still being written, or deleted)")
-    if name not in listed_files(manifest):
-        raise HTTPException(404, f"{name} is not listed in the manifest of event {event_id}")
-    try:
-        response = NoFollowFileResponse(root, event_id, name)
-    except EvidenceAccessError as e:
-        raise HTTPException(404, f"event {event_id}: {e}") from e
-    rng = request.headers.get("range", "")
-    if not rng or rng.replace(" ", "").startswith("bytes=0-"):  # a player's follow-up range reads are one viewing
-        center.evidence.ledger.append(event_id, LedgerAction.DOWNLOADED, user.username, {"file": name})
-        repo.audit(s, user.username, "download", f"event:{event_id}", {"file": name})
-    return response
+    with db.session() as s:
+        if s.get(EventRow, event_id) is None:
+            raise HTTPException(404, f"no event {event_id!r} in the records")
+        assert center.evidence is not None
+        root = center.evidence.root
+        manifest = read_manifest(root, event_id)
+        if manifest is None:
+            raise HTTPException(404, f"event {event_id} has no manifest (evidence still being written, or deleted)")
+        if name not in listed_files(manifest):
+            raise HTTPException(404, f"{name} is not listed in the manifest of event {event_id}")
+        try:
+            response = NoFollowFileResponse(root, event_id, name)
+        except EvidenceAccessError as e:
+            raise HTTPException(404, f"event {event_id}: {e}") from e
+        rng = request.headers.get("range", "")
+        if not rng or rng.replace(" ", "").startswith("bytes=0-"):  # a player's follow-up range reads are one viewing
+            center.evidence.ledger.append(event_id, LedgerAction.DOWNLOADED, user.username, {"file": name})
+            repo.audit(s, user.username, "download", f"event:{event_id}", {"file": name})
+        return response
 
 
 @router.get(
@@ -411,40 +425,42 @@ async def stream(center: CenterDep, user: Operator) -> StreamingResponse:
 
 
 @router.post("/events/{event_id}/ack", tags=["actions"], responses=errors(401, 403, 404, 422))
-def ack(event_id: EventId, s: SessionDep, user: Operator) -> dict[str, Any]:
-    try:
-        row = repo.acknowledge(s, event_id, user.username)
-    except repo.RecordError as e:
-        raise HTTPException(404, str(e)) from e
-    repo.audit(s, user.username, "acknowledge", f"event:{event_id}")
-    return _event_json(row)
+def ack(event_id: EventId, db: DatabaseDep, user: Operator) -> dict[str, Any]:
+    with db.session() as s:
+        try:
+            row = repo.acknowledge(s, event_id, user.username)
+        except repo.RecordError as e:
+            raise HTTPException(404, str(e)) from e
+        repo.audit(s, user.username, "acknowledge", f"event:{event_id}")
+        return _event_json(row)
 
 
 @router.post("/events/{event_id}/shout", tags=["actions"], responses=errors(401, 403, 404, 409, 422, 429))
 def shout_again(
-    event_id: EventId, center: CenterDep, s: SessionDep, user: Operator, request: Request
+    event_id: EventId, center: CenterDep, db: DatabaseDep, user: Operator, request: Request
 ) -> dict[str, str]:
     """Shout at an event's camera again; within the alert policy's cooldown_s of the last manual
     shout for that camera the answer is 429 with Retry-After, and nothing is queued."""
-    row = s.get(EventRow, event_id)
-    if row is None:
-        raise HTTPException(404, f"no event {event_id!r}")
-    assert center.dispatcher is not None
-    cooldown_s = center.dispatcher.policy.cooldown_s
-    wait_s = _manual_shouts(request).reserve(row.camera_id, cooldown_s)
-    if wait_s > 0:
-        raise HTTPException(
-            429, f"camera {row.camera_id} was asked to shout again less than {cooldown_s:g} s ago (the alert "
-                 f"policy's cooldown_s); try again in {math.ceil(wait_s)} s",
-            headers={"Retry-After": str(math.ceil(wait_s))},
-        )  # fmt: skip
-    event = Event(row.event_id, row.camera_id, EventKind(row.kind), EventState.START, row.t_s, row.t_start_s,
-                  row.wall, (row.bbox[0], row.bbox[1], row.bbox[2], row.bbox[3]), row.score, row.zone)  # fmt: skip
-    if not center.dispatcher.shout_again(event):
-        _manual_shouts(request).release(row.camera_id)
-        raise HTTPException(409, f"camera {row.camera_id} has no speaker configured")
-    repo.audit(s, user.username, "shout", f"event:{event_id}")
-    return {"ok": "shout queued"}
+    with db.session() as s:
+        row = s.get(EventRow, event_id)
+        if row is None:
+            raise HTTPException(404, f"no event {event_id!r}")
+        assert center.dispatcher is not None
+        cooldown_s = center.dispatcher.policy.cooldown_s
+        wait_s = _manual_shouts(request).reserve(row.camera_id, cooldown_s)
+        if wait_s > 0:
+            raise HTTPException(
+                429, f"camera {row.camera_id} was asked to shout again less than {cooldown_s:g} s ago (the alert "
+                     f"policy's cooldown_s); try again in {math.ceil(wait_s)} s",
+                headers={"Retry-After": str(math.ceil(wait_s))},
+            )  # fmt: skip
+        event = Event(row.event_id, row.camera_id, EventKind(row.kind), EventState.START, row.t_s, row.t_start_s,
+                      row.wall, (row.bbox[0], row.bbox[1], row.bbox[2], row.bbox[3]), row.score, row.zone)  # fmt: skip
+        if not center.dispatcher.shout_again(event):
+            _manual_shouts(request).release(row.camera_id)
+            raise HTTPException(409, f"camera {row.camera_id} has no speaker configured")
+        repo.audit(s, user.username, "shout", f"event:{event_id}")
+        return {"ok": "shout queued"}
 
 
 class ManualShouts:
@@ -483,47 +499,51 @@ def _manual_shouts(request: Request) -> ManualShouts:
 
 
 @router.post("/events/{event_id}/review", tags=["review"], responses=errors(401, 403, 404, 422))
-def review(event_id: EventId, body: ReviewIn, center: CenterDep, s: SessionDep, user: Officer) -> dict[str, Any]:
-    try:
-        r = repo.review(s, event_id, user.username, body.verdict, body.reason)
-    except repo.RecordError as e:
-        raise HTTPException(404 if "no event" in str(e) else 422, str(e)) from e
-    assert center.evidence is not None
-    center.evidence.ledger.append(event_id, LedgerAction.VERDICT, user.username,
-                                  {"verdict": body.verdict, "reason": body.reason})  # fmt: skip
-    repo.audit(s, user.username, "review", f"event:{event_id}", {"verdict": body.verdict})
-    return {"event_id": event_id, "verdict": r.verdict, "by": r.username}
+def review(event_id: EventId, body: ReviewIn, center: CenterDep, db: DatabaseDep, user: Officer) -> dict[str, Any]:
+    with db.session() as s:
+        try:
+            r = repo.review(s, event_id, user.username, body.verdict, body.reason)
+        except repo.RecordError as e:
+            raise HTTPException(404 if "no event" in str(e) else 422, str(e)) from e
+        assert center.evidence is not None
+        center.evidence.ledger.append(event_id, LedgerAction.VERDICT, user.username,
+                                      {"verdict": body.verdict, "reason": body.reason})  # fmt: skip
+        repo.audit(s, user.username, "review", f"event:{event_id}", {"verdict": body.verdict})
+        return {"event_id": event_id, "verdict": r.verdict, "by": r.username}
 
 
 @router.get("/cases", tags=["cases"], responses=errors(401, 403))
-def cases(s: SessionDep, user: Officer) -> list[dict[str, object]]:
-    return repo.list_cases(s)
+def cases(db: DatabaseDep, user: Officer) -> list[dict[str, object]]:
+    with db.session() as s:
+        return repo.list_cases(s)
 
 
 @router.post("/cases", tags=["cases"], responses=errors(401, 403, 409, 422))
-def new_case(body: CaseIn, s: SessionDep, user: Officer) -> dict[str, Any]:
+def new_case(body: CaseIn, db: DatabaseDep, user: Officer) -> dict[str, Any]:
     """Hand confirmed events over as one case; an event already in an open case answers 409."""
-    try:
-        case = repo.open_case(s, body.event_ids, user.username, body.notes)
-    except repo.CaseConflict as e:
-        raise HTTPException(409, str(e)) from e
-    except repo.RecordError as e:
-        raise HTTPException(422, str(e)) from e
-    repo.audit(s, user.username, "hand-over", f"case:{case.id}", {"events": body.event_ids})
-    return {"id": case.id, "status": case.status}
+    with db.session() as s:
+        try:
+            case = repo.open_case(s, body.event_ids, user.username, body.notes)
+        except repo.CaseConflict as e:
+            raise HTTPException(409, str(e)) from e
+        except repo.RecordError as e:
+            raise HTTPException(422, str(e)) from e
+        repo.audit(s, user.username, "hand-over", f"case:{case.id}", {"events": body.event_ids})
+        return {"id": case.id, "status": case.status}
 
 
 CaseId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
 
 
 @router.post("/cases/{case_id}/status", tags=["cases"], responses=errors(401, 403, 404, 422))
-def case_status(case_id: CaseId, body: CaseStatusIn, s: SessionDep, user: Officer) -> dict[str, Any]:
-    try:
-        case = repo.advance_case(s, case_id, body.status, body.notes)
-    except repo.RecordError as e:
-        raise HTTPException(404 if "no case" in str(e) else 422, str(e)) from e
-    repo.audit(s, user.username, "case-status", f"case:{case_id}", {"status": body.status})
-    return {"id": case.id, "status": case.status}
+def case_status(case_id: CaseId, body: CaseStatusIn, db: DatabaseDep, user: Officer) -> dict[str, Any]:
+    with db.session() as s:
+        try:
+            case = repo.advance_case(s, case_id, body.status, body.notes)
+        except repo.RecordError as e:
+            raise HTTPException(404 if "no case" in str(e) else 422, str(e)) from e
+        repo.audit(s, user.username, "case-status", f"case:{case_id}", {"status": body.status})
+        return {"id": case.id, "status": case.status}
 
 
 @router.get(
@@ -532,21 +552,22 @@ def case_status(case_id: CaseId, body: CaseStatusIn, s: SessionDep, user: Office
                **errors(401, 403, 404, 409, 422)},
 )  # fmt: skip
 def export(
-    case_id: CaseId, center: CenterDep, s: SessionDep, user: Officer, background: BackgroundTasks
+    case_id: CaseId, center: CenterDep, db: DatabaseDep, user: Officer, background: BackgroundTasks
 ) -> FileResponse:
-    case = next((c for c in repo.list_cases(s) if c["id"] == case_id), None)
-    if case is None:
-        raise HTTPException(404, f"no case {case_id}")
-    ids = list(case["event_ids"])  # type: ignore[call-overload]
-    assert center.evidence is not None
-    tmp = Path(tempfile.mkdtemp(prefix="binwatch-case-")) / f"case-{case_id}.zip"
-    try:
-        export_case(center.evidence, ids, tmp, user.username, repo.case_records(s, ids))
-    except EvidenceError as e:
-        raise HTTPException(409, str(e)) from e
-    repo.audit(s, user.username, "export", f"case:{case_id}", {"events": ids})
-    background.add_task(shutil.rmtree, tmp.parent, True)
-    return FileResponse(tmp, media_type="application/zip", filename=tmp.name)
+    with db.session() as s:
+        case = next((c for c in repo.list_cases(s) if c["id"] == case_id), None)
+        if case is None:
+            raise HTTPException(404, f"no case {case_id}")
+        ids = list(case["event_ids"])  # type: ignore[call-overload]
+        assert center.evidence is not None
+        tmp = Path(tempfile.mkdtemp(prefix="binwatch-case-")) / f"case-{case_id}.zip"
+        try:
+            export_case(center.evidence, ids, tmp, user.username, repo.case_records(s, ids))
+        except EvidenceError as e:
+            raise HTTPException(409, str(e)) from e
+        repo.audit(s, user.username, "export", f"case:{case_id}", {"events": ids})
+        background.add_task(shutil.rmtree, tmp.parent, True)
+        return FileResponse(tmp, media_type="application/zip", filename=tmp.name)
 
 
 @router.get("/admin/config", tags=["admin"], responses=errors(401, 403))
@@ -593,86 +614,94 @@ def _no_user(e: repo.RecordError) -> HTTPException:
 
 
 @router.get("/admin/users", tags=["admin"], responses=errors(401, 403))
-def admin_users(s: SessionDep, user: Admin) -> list[dict[str, Any]]:
+def admin_users(db: DatabaseDep, user: Admin) -> list[dict[str, Any]]:
     """Every user, with whether it is disabled and how many live tokens it has."""
-    return [_user_json(u, len(repo.list_tokens(s, u.username))) for u in repo.list_users(s)]
+    with db.session() as s:
+        return [_user_json(u, len(repo.list_tokens(s, u.username))) for u in repo.list_users(s)]
 
 
 @router.post("/admin/users", tags=["admin"], responses=errors(401, 403, 409, 422))
-def admin_add_user(body: NewUserIn, s: SessionDep, user: Admin) -> dict[str, Any]:
+def admin_add_user(body: NewUserIn, db: DatabaseDep, user: Admin) -> dict[str, Any]:
     """Add a user; the password policy applies (at least 12 characters, not a common password)."""
-    with login_guard.hash_slot():
-        try:
-            new = repo.add_user(s, body.username, body.role, body.password)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
-    repo.audit(s, user.username, "user-add", f"user:{body.username}", {"role": body.role})
-    return _user_json(new, 0)
+    with db.session() as s:
+        with login_guard.hash_slot():
+            try:
+                new = repo.add_user(s, body.username, body.role, body.password)
+            except repo.RecordError as e:
+                raise _no_user(e) from e
+        repo.audit(s, user.username, "user-add", f"user:{body.username}", {"role": body.role})
+        return _user_json(new, 0)
 
 
 @router.post("/admin/users/{name}/password", tags=["admin"], responses=errors(401, 403, 404, 422))
-def admin_password(name: UserName, body: PasswordIn, s: SessionDep, user: Admin) -> dict[str, Any]:
+def admin_password(name: UserName, body: PasswordIn, db: DatabaseDep, user: Admin) -> dict[str, Any]:
     """Set a user's password (the policy applies); the user's browser sessions end, API tokens stay."""
-    with login_guard.hash_slot():
-        try:
-            changed = repo.set_password(s, name, body.password)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
-    repo.audit(s, user.username, "user-passwd", f"user:{name}")
-    return _user_json(changed, len(repo.list_tokens(s, name)))
+    with db.session() as s:
+        with login_guard.hash_slot():
+            try:
+                changed = repo.set_password(s, name, body.password)
+            except repo.RecordError as e:
+                raise _no_user(e) from e
+        repo.audit(s, user.username, "user-passwd", f"user:{name}")
+        return _user_json(changed, len(repo.list_tokens(s, name)))
 
 
 @router.post("/admin/users/{name}/disable", tags=["admin"], responses=errors(401, 403, 404, 409, 422))
-def admin_disable(name: UserName, s: SessionDep, user: Admin) -> dict[str, Any]:
+def admin_disable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any]:
     """Disable a user: no login, and every token of the user stops working at once."""
     if name == user.username:
         raise HTTPException(409, f"an admin cannot disable themselves ({name}); ask another admin or use the CLI")
-    try:
-        changed = repo.set_disabled(s, name, True)
-    except repo.RecordError as e:
-        raise _no_user(e) from e
-    repo.audit(s, user.username, "user-disable", f"user:{name}")
-    return _user_json(changed, 0)
+    with db.session() as s:
+        try:
+            changed = repo.set_disabled(s, name, True)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+        repo.audit(s, user.username, "user-disable", f"user:{name}")
+        return _user_json(changed, 0)
 
 
 @router.post("/admin/users/{name}/enable", tags=["admin"], responses=errors(401, 403, 404, 422))
-def admin_enable(name: UserName, s: SessionDep, user: Admin) -> dict[str, Any]:
-    try:
-        changed = repo.set_disabled(s, name, False)
-    except repo.RecordError as e:
-        raise _no_user(e) from e
-    repo.audit(s, user.username, "user-enable", f"user:{name}")
-    return _user_json(changed, len(repo.list_tokens(s, name)))
+def admin_enable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any]:
+    with db.session() as s:
+        try:
+            changed = repo.set_disabled(s, name, False)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+        repo.audit(s, user.username, "user-enable", f"user:{name}")
+        return _user_json(changed, len(repo.list_tokens(s, name)))
 
 
 @router.get("/admin/users/{name}/tokens", tags=["admin"], responses=errors(401, 403, 404, 422))
-def admin_tokens(name: UserName, s: SessionDep, user: Admin) -> list[dict[str, Any]]:
+def admin_tokens(name: UserName, db: DatabaseDep, user: Admin) -> list[dict[str, Any]]:
     """A user's live tokens (sessions and API tokens): id, kind, created, expires, last used; never the secret."""
-    try:
-        tokens = repo.list_tokens(s, name)
-    except repo.RecordError as e:
-        raise _no_user(e) from e
-    return [{"id": t.id, "kind": t.kind, "created": t.created.isoformat(), "expires": t.expires.isoformat(),
-             "last_used": t.last_used.isoformat() if t.last_used else None} for t in tokens]  # fmt: skip
+    with db.session() as s:
+        try:
+            tokens = repo.list_tokens(s, name)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+        return [{"id": t.id, "kind": t.kind, "created": t.created.isoformat(), "expires": t.expires.isoformat(),
+                 "last_used": t.last_used.isoformat() if t.last_used else None} for t in tokens]  # fmt: skip
 
 
 @router.post("/admin/users/{name}/tokens/revoke", tags=["admin"], responses=errors(401, 403, 404, 422))
-def admin_revoke_all(name: UserName, s: SessionDep, user: Admin) -> dict[str, int]:
+def admin_revoke_all(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, int]:
     """Revoke every token of a user (sessions included): they stop working at once."""
-    try:
-        n = repo.revoke_user_tokens(s, name, None)
-    except repo.RecordError as e:
-        raise _no_user(e) from e
-    repo.audit(s, user.username, "token-revoke", f"user:{name}", {"tokens": "all", "revoked": n})
-    return {"revoked": n}
+    with db.session() as s:
+        try:
+            n = repo.revoke_user_tokens(s, name, None)
+        except repo.RecordError as e:
+            raise _no_user(e) from e
+        repo.audit(s, user.username, "token-revoke", f"user:{name}", {"tokens": "all", "revoked": n})
+        return {"revoked": n}
 
 
 @router.post("/admin/users/{name}/tokens/{token_id}/revoke", tags=["admin"], responses=errors(401, 403, 404, 422))
-def admin_revoke(name: UserName, token_id: TokenId, s: SessionDep, user: Admin) -> dict[str, int]:
+def admin_revoke(name: UserName, token_id: TokenId, db: DatabaseDep, user: Admin) -> dict[str, int]:
     """Revoke one token of a user, by the id that the token list shows."""
-    try:
-        n = repo.revoke_user_tokens(s, name, token_id)
-    except repo.RecordError as e:  # no such user, or no such token of the user
-        raise HTTPException(404, str(e)) from e
-    repo.audit(s, user.username, "token-revoke", f"user:{name}", {"token": token_id})
-    return {"revoked": n}
+    with db.session() as s:
+        try:
+            n = repo.revoke_user_tokens(s, name, token_id)
+        except repo.RecordError as e:  # no such user, or no such token of the user
+            raise HTTPException(404, str(e)) from e
+        repo.audit(s, user.username, "token-revoke", f"user:{name}", {"token": token_id})
+        return {"revoked": n}

@@ -54,6 +54,21 @@ class Settings:
     imgsz: int = DEFAULT_IMGSZ
     db_url: str | None = None
     start_cameras: bool = True  # False: API only (tests of the API without video)
+    # The API's worker threads (its synchronous routes run on them); its database pool is sized to them
+    # (api/database.py). More threads share one GIL: on a 2-core machine bench/load.py's ramp was served
+    # best with 2 to 4 and fell behind with 8; 4 leaves room for a slow export or login beside the rest.
+    api_threads: int = 4
+    # How long an API request waits for a database connection before it answers 503 with Retry-After.
+    db_wait_s: float = 3.0
+    # How long an API request waits for its turn (api/admission.py) before it answers 503 with Retry-After.
+    queue_wait_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.api_threads <= 256:
+            raise ValueError(f"api_threads must be 1 to 256; got {self.api_threads}")
+        for name in ("db_wait_s", "queue_wait_s"):
+            if not 0 < getattr(self, name) <= 60:
+                raise ValueError(f"{name} must be more than 0 and at most 60 seconds; got {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
