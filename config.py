@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -125,12 +126,34 @@ class RuleParams(_Model):
     )
 
 
+def _network_address_checked(url: str) -> str:
+    """A network URL (``scheme://...``, not ``file://``) must name a host, and its port, when given, must be a
+    number within 1..65535; anything else (a file path, a device, ``sim:``) passes unchanged."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() == "file":
+        return url
+    parts = urlsplit(url)
+    hostport = parts.netloc.rpartition("@")[2]  # never the credentials
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"the port in {scheme}://{hostport} must be a number within 1..65535")
+    if not parts.hostname:
+        raise ValueError(f"{scheme}:// names no host; expected e.g. {scheme}://10.0.3.12")
+    return url
+
+
+NetworkUrl = Annotated[str, AfterValidator(_network_address_checked)]
+
+
 class _SpeakerBase(_Model):
     timeout_s: float = Field(default=5.0, gt=0.0, le=120.0, description="Give up one attempt after this long.")
 
 
 class _HttpSpeaker(_SpeakerBase):
-    url: str = Field(pattern=r"^https?://", description="Device base URL, e.g. http://10.0.3.12 (no path).")
+    url: NetworkUrl = Field(pattern=r"^https?://", description="Device base URL, e.g. http://10.0.3.12 (no path).")
     username: str = Field(default="admin", description="Digest-auth user.")
     password: SecretStr = Field(default=SecretStr(""), description="Digest-auth password (never printed).")
     channel: int = Field(default=1, ge=1, le=64, description="Audio / IO channel of the device.")
@@ -179,7 +202,7 @@ class WebhookSpeakerConfig(_SpeakerBase):
     """POST the event and its message as JSON to a platform or speaker gateway."""
 
     type: Literal["http_webhook"]
-    url: str = Field(pattern=r"^https?://", description="Where to POST.")
+    url: NetworkUrl = Field(pattern=r"^https?://", description="Where to POST.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers, e.g. an API token.")
 
 
@@ -281,11 +304,11 @@ class RetentionPolicy(_Model):
 class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
-    source: str = Field(
+    source: NetworkUrl = Field(
         min_length=1,
         description="Video URL (rtsp://, http(s)://, file path, device, or sim:SCENARIO?seed=N for a demo).",
     )
-    sub_source: str | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
+    sub_source: NetworkUrl | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
     analysis_fps: float = Field(default=5.0, gt=0.0, le=30.0, description="Frames per second sent to analysis.")
     decoder_threads: int = Field(
         default=1, ge=0, le=16, strict=True,
@@ -410,29 +433,57 @@ def format_validation_error(err: ValidationError, root: yaml.Node | None = None)
     return "\n".join(lines)
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parsed data and the node tree (for line numbers in error messages)."""
+# libyaml's parser where PyYAML was built with it (the wheels are): a 1 MB city config parses in well under a
+# second, against tens of seconds in pure Python.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config file ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the config as UTF-8") from e
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
 
 
-def _load(path: Path, model: type[_M], what: str) -> _M:
-    data, root = read_yaml(path)
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML of ``path``; ConfigError when it cannot be read or is not YAML."""
+    return _parse_yaml(path, _read_text(path))
+
+
+def _validate(path: Path, text: str, data: Any, model: type[_M], what: str) -> _M:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of {what} fields, found {type(data).__name__}")
     try:
         return model.model_validate(data)
     except ValidationError as e:
         n = e.error_count()
+        root = yaml.compose(text, Loader=_YAML_LOADER)  # the node tree, for line numbers: only when needed
         raise ConfigError(
             f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{format_validation_error(e, root)}"
         ) from e
+
+
+def _load(path: Path, model: type[_M], what: str) -> _M:
+    text = _read_text(path)
+    return _validate(path, text, _parse_yaml(path, text), model, what)
+
+
+def load_config(path: Path) -> CityConfig | CameraConfig:
+    """A city config (a mapping with ``communities``) or a single camera's, read and parsed once."""
+    text = _read_text(path)
+    data = _parse_yaml(path, text)
+    if isinstance(data, dict) and "communities" in data:
+        return _validate(path, text, data, CityConfig, "city")
+    return _validate(path, text, data, CameraConfig, "camera")
 
 
 def load_camera_config(path: Path) -> CameraConfig:

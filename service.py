@@ -25,6 +25,7 @@ import yaml
 if TYPE_CHECKING:
     from alerts.evidence import FileEvidence
     from config import CameraConfig
+    from detector.analyze import AnalyzeResult
 
 
 class _Progress:
@@ -226,24 +227,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a city or single-camera config; print every error with its YAML path and line."""
-    from config import ConfigError, load_camera_config, load_city_config, read_yaml, redact_url
+    from config import CityConfig, ConfigError, load_config, redact_url
 
     path: Path = args.file
     try:
-        data, _ = read_yaml(path)
-        if isinstance(data, dict) and "communities" in data:
-            city = load_city_config(path)
-            cams = city.cameras()
+        config = load_config(path)
+        if isinstance(config, CityConfig):
+            cams = config.cameras()
             print(
-                f"{path}: OK: {len(city.communities)} communities, "
-                f"{sum(len(c.points) for c in city.communities)} collection points, {len(cams)} cameras"
+                f"{path}: OK: {len(config.communities)} communities, "
+                f"{sum(len(c.points) for c in config.communities)} collection points, {len(cams)} cameras"
             )
             if args.verbose:
                 for community, point, cam in cams:
                     print(f"  {community.id}/{point.id}/{cam.id}: {redact_url(cam.source)}")
         else:
-            cam = load_camera_config(path)
-            print(f"{path}: OK: camera {cam.id} ({redact_url(cam.source)}), {len(cam.zones.bins)} bins zone(s)")
+            print(
+                f"{path}: OK: camera {config.id} ({redact_url(config.source)}), {len(config.zones.bins)} bins zone(s)"
+            )
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -255,6 +256,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from config import ConfigError, load_camera_config
     from detector.analyze import analyze_file, default_camera, write_outputs
     from detector.yolo import YoloDetector, default_model
+    from streams.decode import StreamError
 
     video: Path = args.video
     if not video.is_file():
@@ -270,10 +272,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     model = args.model or default_model()
     detector = YoloDetector(model, imgsz=args.imgsz)
     evidence = _file_evidence(video, camera, model, args.out, start) if args.evidence else None
-    result = analyze_file(
-        video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence,
-        drop=args.drop, drop_seed=args.drop_seed,
-    )  # fmt: skip
+    try:
+        result = analyze_file(
+            video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence,
+            drop=args.drop, drop_seed=args.drop_seed,
+        )  # fmt: skip
+    except StreamError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     extra = {
         "video": str(video),
         "camera_id": camera.id,
@@ -290,11 +296,28 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{result.frames_dropped} of {result.frames_decoded} decoded frames dropped) "
         f"in {result.wall_s:.1f} s; {n} events -> {args.out}/events.jsonl"
     )
+    incomplete = _report_incomplete(video, result)
     if evidence is None:
-        return 0
+        return incomplete
     evidence.finish()
     evidence.dispatcher.close()
-    return _report_evidence(evidence.dispatcher.engine, [e.event_id for e in result.events if e.state.value == "start"])
+    status = _report_evidence(
+        evidence.dispatcher.engine, [e.event_id for e in result.events if e.state.value == "start"]
+    )
+    return status or incomplete
+
+
+def _report_incomplete(video: Path, result: AnalyzeResult) -> int:
+    """A warning for a video analysed only in part, and exit status 3 for it (0 when whole)."""
+    if result.error is not None:
+        print(f"warning: {result.error}; the {result.analysed_until_s:.1f} s before it were analysed and their events "
+              "written, nothing after it", file=sys.stderr)  # fmt: skip
+    elif result.missing_s > 0:
+        end = result.analysed_until_s + result.missing_s
+        print(f"warning: {video} is cut short: its frames end at {result.analysed_until_s:.1f} s of the {end:.1f} s "
+              f"its header states; the last {result.missing_s:.1f} s were not analysed (a copy or recording "
+              "interrupted?)", file=sys.stderr)  # fmt: skip
+    return 0 if result.complete else 3
 
 
 def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
