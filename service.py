@@ -256,7 +256,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from config import ConfigError, load_camera_config
     from detector.analyze import analyze_file, default_camera, write_outputs
     from detector.yolo import YoloDetector, default_model
-    from streams.decode import StreamError
 
     video: Path = args.video
     if not video.is_file():
@@ -272,14 +271,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     model = args.model or default_model()
     detector = YoloDetector(model, imgsz=args.imgsz)
     evidence = _file_evidence(video, camera, model, args.out, start) if args.evidence else None
-    try:
-        result = analyze_file(
-            video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence,
-            drop=args.drop, drop_seed=args.drop_seed,
-        )  # fmt: skip
-    except StreamError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    result = analyze_file(
+        video, camera, detector, start, fps, use_left_objects=not args.no_left_objects, after_frame=evidence,
+        drop=args.drop, drop_seed=args.drop_seed,
+    )  # fmt: skip
     extra = {
         "video": str(video),
         "camera_id": camera.id,
