@@ -624,6 +624,16 @@ def event_ids(s: Session, camera_ids: Sequence[str] | None = None) -> list[str]:
     return list(s.scalars(q.order_by(EventRow.wall, EventRow.event_id)))
 
 
+def events_without_attempt(s: Session, action: str, camera_ids: Sequence[str] | None = None) -> list[str]:
+    """Recorded events (of these cameras, if given) with no attempt of ``action`` at all, oldest first:
+    one query the database answers from its index, however many events it holds."""
+    tried = select(ActionAttempt.id).where(ActionAttempt.event_id == EventRow.event_id, ActionAttempt.action == action)
+    q = select(EventRow.event_id).where(~tried.exists())
+    if camera_ids is not None:
+        q = q.where(EventRow.camera_id.in_(camera_ids))
+    return list(s.scalars(q.order_by(EventRow.wall, EventRow.event_id)))
+
+
 def last_attempts(s: Session, event_ids: Sequence[str], action: str) -> dict[str, ActionAttempt]:
     """The latest attempt of one action for each of these ids that has one."""
     out: dict[str, ActionAttempt] = {}
