@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_MESSAGES, ConfigError, Schedule, load_city_config, redact_url
+from config import DEFAULT_MESSAGES, ConfigError, Schedule, load_city_config
 from tests.conftest import binwatch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,18 +76,6 @@ def test_run_with_a_broken_config_says_so_before_serving(tmp_path: Path) -> None
     run = binwatch("run", "--config", str(f), "--data", str(tmp_path / "data"), "--port", "0")
     assert run.returncode == 2, run.stderr[-2000:]
     assert "not valid YAML" in run.stderr and "Traceback" not in run.stderr and "open http" not in run.stdout
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("rtsp://admin:pw@10.0.0.5:554/ch1", "rtsp://***@10.0.0.5:554/ch1"),
-        ("rtsp://10.0.0.5/ch1", "rtsp://10.0.0.5/ch1"),
-        ("clips/a.mp4", "clips/a.mp4"),
-    ],
-)
-def test_redact_url(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
 
 
 def test_schedule_windows_and_exception_dates() -> None:
