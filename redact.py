@@ -19,6 +19,7 @@ tracebacks, so no log line can bypass it. Everything else here is pure.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -91,6 +92,7 @@ _COLON_PAIRS = _Pairs(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether a parameter, key or header called ``name`` holds a secret (password, api_key, X-Auth-Token...)."""
     lowered = unquote(name).strip("\"' ").lower()
@@ -154,10 +156,15 @@ def _redact_url_in_text(m: re.Match[str]) -> str:
 
 
 def _remove_known(text: str, secrets: Iterable[str]) -> str:
+    pattern = _known_pattern(frozenset(secrets))
+    return pattern.sub(MASK, text) if pattern is not None else text
+
+
+@functools.lru_cache(maxsize=64)
+def _known_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for every form of the known secrets, longest first (a city has a password per camera)."""
     forms = {f for s in secrets if len(s) >= MIN_KNOWN_SECRET for f in (s, quote(s, safe=""), quote_plus(s))}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
-    return text
+    return re.compile("|".join(map(re.escape, sorted(forms, key=len, reverse=True)))) if forms else None
 
 
 @runtime_checkable

@@ -127,7 +127,7 @@ def record_attempt(
     stored redacted (redact.redact_text), since every operator can read it."""
     s.add(ActionAttempt(
         event_id=event_id, action=action, backend=backend, attempt=attempt, started=started, finished=utcnow(),
-        outcome=outcome, detail=redact_text(detail)[:4000],
+        outcome=outcome, detail=redact_text(detail[:8000])[:4000],
     ))  # fmt: skip
 
 

@@ -84,7 +84,7 @@ def http_error(backend: str, url: str, status: int, body: str) -> SpeakerError:
         403: "the device refuses this function (not supported or not permitted for this user)",
         404: "the device does not have this endpoint (model or firmware without it)",
     }.get(status, "the device reported an error")
-    return SpeakerError(f"{backend} {redact_url(url)}: HTTP {status}: {hint}: {redact_text(body.strip())[:200]}")
+    return SpeakerError(f"{backend} {redact_url(url)}: HTTP {status}: {hint}: {redact_text(body.strip()[:2000])[:200]}")
 
 
 @contextmanager
