@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )  # fmt: skip
 
-from redact import redact_text, secrets_in
+from redact import MASK, redact_text, secrets_in
 
 _M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
@@ -300,6 +301,16 @@ class CameraConfig(_Model):
     rules: RuleParams = Field(default_factory=RuleParams)
     speaker: SpeakerConfig | None = Field(default=None, description="How this camera's point is shouted at.")
 
+    @field_validator("source", "sub_source")
+    @classmethod
+    def _parseable(cls, v: str | None) -> str | None:
+        """A URL that cannot be split into its parts could not be shown with its credentials redacted."""
+        try:
+            urlsplit(v or "")
+        except ValueError as e:  # the value is not quoted: it may hold a password
+            raise ValueError(f"not a valid URL ({e}); expected e.g. rtsp://10.0.0.5/ch1 or rtsp://[fe80::1]/ch1") from e
+        return v
+
     @field_validator("source")
     @classmethod
     def _known_source(cls, v: str) -> str:
@@ -432,7 +443,7 @@ def yaml_problem(err: yaml.YAMLError) -> str:
     if err.problem:
         at = f" at line {err.problem_mark.line + 1}, column {err.problem_mark.column + 1}" if err.problem_mark else ""
         parts.append(f"{err.problem}{at}")
-    return redact_text(_YAML_TOKEN.sub("'***'", "; ".join(parts) or type(err).__name__))
+    return redact_text(_YAML_TOKEN.sub(f"'{MASK}'", "; ".join(parts) or type(err).__name__))
 
 
 def _load(path: Path, model: type[_M], what: str) -> _M:
