@@ -121,7 +121,8 @@ def outputs() -> Outputs:
 
 @pytest.fixture
 def servers() -> Iterator[tuple[WebhookServer, CameraServer]]:
-    hook, speaker = WebhookServer(status=500), CameraServer(password=secret("speaker-password"))
+    hook = WebhookServer(status=500, echo="X-Token")  # its answer quotes the header: redacted as a known secret
+    speaker = CameraServer(password=secret("speaker-password"))
     yield hook, speaker
     hook.close()
     speaker.close()
@@ -220,6 +221,7 @@ def _monitoring_center(
             assert r.status_code == 200, r.text
         _wait(lambda: len(_attempts(center, a)) == 3 and len(_attempts(center, b)) == 1, "the shouts")
         assert len(hook.received) == 3 and len(speaker.received) == 1, "both speakers were really called"
+        assert hook.received[0]["headers"]["X-Token"] == secret("webhook-header")
 
         cams = {c["camera_id"]: c for c in get("/api/cameras")}
         assert "password=***&channel=1" in cams["cam-b"]["source"] and "***@" in cams["cam-a"]["source"]
@@ -229,6 +231,7 @@ def _monitoring_center(
         attempts = get(f"/api/events/{a}")["attempts"]
         assert [x["outcome"] for x in attempts] == ["failed"] * 3
         assert all("HTTP 500" in x["detail"] and "***@127.0.0.1" in x["detail"] for x in attempts), attempts
+        assert all(x["detail"].endswith("the device reported an error: unknown token ***") for x in attempts), attempts
         assert [x["outcome"] for x in get(f"/api/events/{b}")["attempts"]] == ["ok"]
         for path in ("/api/events", "/api/warnings", "/healthz", "/api/me", "/api/cases"):
             get(path)
