@@ -233,25 +233,47 @@ def known_secrets() -> frozenset[str]:
 
 
 def redact_record(record: logging.LogRecord, secrets: Iterable[str] = ()) -> None:
-    """Redact one log record in place: its message and arguments (their types kept where no secret is
-    in them, for formatters that read them), its traceback and stack."""
-    if isinstance(record.msg, str):
-        record.msg = redact_text(record.msg, secrets)
-    if isinstance(record.args, Mapping):
-        record.args = {k: _redact_arg(v, secrets) for k, v in record.args.items()}
-    elif record.args:
-        record.args = tuple(_redact_arg(a, secrets) for a in record.args)
+    """Redact one log record in place: its message, its traceback and stack.
+
+    The arguments are kept apart from the message (formatters such as uvicorn's access log read them)
+    when redacting each argument that holds a secret leaves a clean message; otherwise (a secret split
+    between the message and its arguments, or a message that does not format) the record carries the
+    redacted message alone."""
+    known = frozenset(secrets)
+    if record.args:
+        _redact_message_and_args(record, known)
+    else:
+        record.msg = redact_text(str(record.msg), known)
     if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info), secrets)
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info), known)
     if record.stack_info:
-        record.stack_info = redact_text(record.stack_info, secrets)
+        record.stack_info = redact_text(record.stack_info, known)
 
 
-def _redact_arg(arg: object, secrets: Iterable[str]) -> object:
+def _redact_message_and_args(record: logging.LogRecord, known: frozenset[str]) -> None:
+    args = record.args
+    kept: tuple[object, ...] | dict[str, object]
+    if isinstance(args, Mapping):
+        kept = {k: _redact_arg(v, known) for k, v in args.items()}
+    else:
+        kept = tuple(_redact_arg(a, known) for a in args or ())
+    try:
+        message = str(record.msg) % kept
+    except (TypeError, ValueError, KeyError):  # logging would report the bad format, quoting the arguments
+        record.msg, record.args = redact_text(f"{record.msg} (arguments: {args!r})", known), None
+        return
+    shown = redact_text(message, known)
+    if shown == message:
+        record.msg, record.args = str(record.msg), kept
+    else:
+        record.msg, record.args = shown, None
+
+
+def _redact_arg(arg: object, known: frozenset[str]) -> object:
     if arg is None or isinstance(arg, bool | int | float):
         return arg
     shown = str(arg)
-    redacted = redact_text(shown, secrets)
+    redacted = redact_text(shown, known)
     return arg if redacted == shown else redacted
 
 

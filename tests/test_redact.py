@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -148,6 +149,27 @@ def test_a_log_record_is_redacted_in_message_arguments_and_traceback() -> None:
     assert "pw-in" not in text, text
     assert "http://h/?token=***" in text and "'password': '***'" in text and "(3)" in text
     assert "RuntimeError: cannot open rtsp://***@h/x" in text
+
+
+@pytest.mark.parametrize(
+    ("msg", "args", "shown", "kept_args"),
+    [
+        # an access log line: the formatter reads the arguments, so they stay apart (redacted)
+        ('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "GET", "/login?token=pw-q&next=/", "1.1", 200),
+         '127.0.0.1:5 - "GET /login?token=***&next=/ HTTP/1.1" 200', True),
+        ("token=%s", ("pw-split",), "token=***", False),  # the secret's name in the message, its value an argument
+        ("%(url)s is down", ({"url": "rtsp://u:pw-map@h/x"},), "rtsp://***@h/x is down", True),
+        ("%d cameras", ("pw-bad-format rtsp://u:pw-bad@h/",), "%d cameras (arguments: ('pw-bad-format rtsp://***@h/',))",
+         False),
+    ],
+)  # fmt: skip
+def test_log_arguments_are_kept_apart_only_when_that_leaves_the_message_clean(
+    msg: str, args: Any, shown: str, kept_args: bool
+) -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, msg, args, None)
+    redact_record(record)
+    assert record.getMessage() == shown
+    assert bool(record.args) is kept_args
 
 
 def test_installed_redaction_covers_every_logger_and_uncaught_tracebacks() -> None:
