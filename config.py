@@ -3,15 +3,17 @@
 city -> communities -> collection points -> cameras (source, zones, schedule, rule parameters).
 Zones are normalised polygons (x, y in [0, 1] of the frame) so one config serves main and
 sub-streams. A single camera can also live in its own file (what `binwatch sim` writes).
-Errors name the YAML path and line; credentials in source URLs are never printed.
+Errors name the YAML path and line; credentials are never printed (redact.py), not even from a line
+that does not parse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,6 +28,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )  # fmt: skip
+
+from redact import MASK, redact_text, secrets_in
 
 _M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
@@ -127,12 +131,17 @@ class RuleParams(_Model):
 
 
 def _network_address_checked(url: str) -> str:
-    """A network URL (``scheme://...``, not ``file://``) must name a host, and its port, when given, must be a
-    number within 1..65535; anything else (a file path, a device, ``sim:``) passes unchanged."""
+    """An address must split into its parts (else it could not be shown with its credentials redacted); a
+    network URL (``scheme://...``, not ``file://``) must name a host, and its port, when given, must be a
+    number within 1..65535; anything else (a file path, a device, ``sim:``) passes unchanged. No message
+    quotes the value: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise ValueError(f"not a valid URL ({e}); expected e.g. rtsp://10.0.0.5/ch1 or rtsp://[fe80::1]/ch1") from e
     scheme, sep, _ = url.partition("://")
     if not sep or scheme.lower() == "file":
         return url
-    parts = urlsplit(url)
     hostport = parts.netloc.rpartition("@")[2]  # never the credentials
     try:
         port = parts.port
@@ -386,20 +395,6 @@ class CityConfig(_Model):
         return camera.schedule or community.schedule
 
 
-def redact_url(url: str) -> str:
-    """The URL with any user:password replaced by ***, for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
-
-
 def _yaml_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -423,13 +418,17 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def format_validation_error(err: ValidationError, root: yaml.Node | None = None) -> str:
+def format_validation_error(
+    err: ValidationError, root: yaml.Node | None = None, secrets: frozenset[str] = frozenset()
+) -> str:
+    """One line per error: its YAML path, line and message (with ``secrets`` and anything secret-shaped
+    redacted: a message may quote the value it refused)."""
     lines = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))  # drop union-branch tags
         where = _yaml_path(loc)
         line = _line_of(root, loc) if root is not None else None
-        lines.append(f"{where}{f' (line {line})' if line else ''}: {e['msg']}")
+        lines.append(f"{where}{f' (line {line})' if line else ''}: {redact_text(e['msg'], secrets)}")
     return "\n".join(lines)
 
 
@@ -451,7 +450,27 @@ def _parse_yaml(path: Path, text: str) -> Any:
     try:
         return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(e)}") from e
+
+
+# A token PyYAML quotes from the text ("found undefined alias 'x'": an unquoted password that starts
+# with *); its placeholders ('<stream end>') and single characters ('\\t', '@') say what is wrong.
+_YAML_TOKEN = re.compile(r"(?<![^\s(])'(?![<\\])[^'\n]{2,}'(?=[\s,;:)]|$)")
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text and where (line, column), without quoting the text: the offending
+    line may hold a password, and a file that does not parse cannot say which of its values are secret."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return redact_text(str(err))
+    parts = []
+    if err.context:
+        at = f" (line {err.context_mark.line + 1}, column {err.context_mark.column + 1})" if err.context_mark else ""
+        parts.append(f"{err.context}{at}")
+    if err.problem:
+        at = f" at line {err.problem_mark.line + 1}, column {err.problem_mark.column + 1}" if err.problem_mark else ""
+        parts.append(f"{err.problem}{at}")
+    return redact_text(_YAML_TOKEN.sub(f"'{MASK}'", "; ".join(parts) or type(err).__name__))
 
 
 def read_yaml(path: Path) -> Any:
@@ -467,9 +486,8 @@ def _validate(path: Path, text: str, data: Any, model: type[_M], what: str) -> _
     except ValidationError as e:
         n = e.error_count()
         root = yaml.compose(text, Loader=_YAML_LOADER)  # the node tree, for line numbers: only when needed
-        raise ConfigError(
-            f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{format_validation_error(e, root)}"
-        ) from e
+        listing = format_validation_error(e, root, secrets_in(data))
+        raise ConfigError(f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{listing}") from e
 
 
 def _load(path: Path, model: type[_M], what: str) -> _M:

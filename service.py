@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from redact import install_redaction, known_secrets, redact_text, redact_url, url_secrets
+
 if TYPE_CHECKING:
     from alerts.evidence import FileEvidence
     from config import CameraConfig
@@ -227,7 +229,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a city or single-camera config; print every error with its YAML path and line."""
-    from config import CityConfig, ConfigError, load_config, redact_url
+    from config import CityConfig, ConfigError, load_config
 
     path: Path = args.file
     try:
@@ -246,7 +248,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 f"{path}: OK: camera {config.id} ({redact_url(config.source)}), {len(config.zones.bins)} bins zone(s)"
             )
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 1
     return 0
 
@@ -264,7 +266,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         camera = load_camera_config(args.camera_config) if args.camera_config else default_camera(video)
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
     start = args.start or dt.datetime.fromtimestamp(video.stat().st_mtime, dt.UTC)
     fps = args.fps or camera.analysis_fps
@@ -741,12 +743,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(e: Exception) -> None:
+    """An error for the user on stderr, secrets redacted (a message may quote a URL or a config line)."""
+    print(f"error: {redact_text(str(e), known_secrets())}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    install_redaction(url_secrets(os.environ.get("BINWATCH_DB_URL", "")))  # every log line of every command
     try:
         return int(args.func(args))
     except (ValueError, RuntimeError) as e:  # our error types name what was wrong and what was expected
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
 
 

@@ -38,8 +38,8 @@ from api.evidence_files import (
     open_no_follow,
     read_manifest,
 )
-from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
+from redact import redact_text, redact_url
 from runtime.center import Center
 from store import repo
 from store.db import session_scope
@@ -350,7 +350,7 @@ def event_detail(event_id: EventId, center: CenterDep, s: SessionDep, user: Oper
                 "backend": a.backend,
                 "attempt": a.attempt,
                 "outcome": a.outcome,
-                "detail": a.detail,
+                "detail": redact_text(a.detail),  # stored redacted; rows written before that are redacted here
                 "started": a.started.isoformat(),
                 "finished": a.finished.isoformat(),
             }

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from redact import redact_text, redact_url, url_secrets
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -42,7 +44,7 @@ def open_database(url: str) -> Engine:
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as e:
-        raise StoreError(f"cannot use database {_redact(url)}: {e}") from e
+        raise StoreError(f"cannot use database {redact_url(url)}: {redact_text(str(e), url_secrets(url))}") from e
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
@@ -57,8 +59,10 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as e:
+        url = engine.url.render_as_string(hide_password=False)
         raise StoreError(
-            f"cannot open or migrate database {_redact(str(engine.url))}: {e.__class__.__name__}: {e}"
+            f"cannot open or migrate database {redact_url(url)}: "
+            f"{e.__class__.__name__}: {redact_text(str(e), url_secrets(url))}"
         ) from e
 
 
@@ -68,9 +72,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     maker = sessionmaker(engine, expire_on_commit=False)
     with maker() as s, s.begin():
         yield s
-
-
-def _redact(url: str) -> str:
-    from config import redact_url
-
-    return redact_url(url)

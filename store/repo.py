@@ -18,8 +18,9 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from config import CityConfig, redact_url
+from config import CityConfig
 from detector.rules.events import Event, EventState
+from redact import redact_text, redact_url
 from store.tables import (
     ActionAttempt,
     AuditLog,
@@ -122,9 +123,11 @@ def record_attempt(
     s: Session, event_id: str, action: str, backend: str, attempt: int, started: dt.datetime, outcome: str,
     detail: str = "",
 ) -> None:  # fmt: skip
+    """Store one attempt of an action; its detail (an error text, which may quote a device's URL) is
+    stored redacted (redact.redact_text), since every operator can read it."""
     s.add(ActionAttempt(
         event_id=event_id, action=action, backend=backend, attempt=attempt, started=started, finished=utcnow(),
-        outcome=outcome, detail=detail[:4000],
+        outcome=outcome, detail=redact_text(detail[:8000])[:4000],
     ))  # fmt: skip
 
 
