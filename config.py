@@ -3,19 +3,22 @@
 city -> communities -> collection points -> cameras (source, zones, schedule, rule parameters).
 Zones are normalised polygons (x, y in [0, 1] of the frame) so one config serves main and
 sub-streams. A single camera can also live in its own file (what `binwatch sim` writes).
-Errors name the YAML path and line; credentials in source URLs are never printed.
+Errors name the YAML path and line; credentials are never printed (redact.py), not even from a line
+that does not parse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +28,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )  # fmt: skip
+
+from redact import MASK, redact_text, secrets_in
 
 _M = TypeVar("_M", bound=BaseModel)
 Point = Annotated[list[Annotated[float, Field(ge=0.0, le=1.0)]], Field(min_length=2, max_length=2)]
@@ -125,12 +130,39 @@ class RuleParams(_Model):
     )
 
 
+def _network_address_checked(url: str) -> str:
+    """An address must split into its parts (else it could not be shown with its credentials redacted); a
+    network URL (``scheme://...``, not ``file://``) must name a host, and its port, when given, must be a
+    number within 1..65535; anything else (a file path, a device, ``sim:``) passes unchanged. No message
+    quotes the value: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise ValueError(f"not a valid URL ({e}); expected e.g. rtsp://10.0.0.5/ch1 or rtsp://[fe80::1]/ch1") from e
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() == "file":
+        return url
+    hostport = parts.netloc.rpartition("@")[2]  # never the credentials
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"the port in {scheme}://{hostport} must be a number within 1..65535")
+    if not parts.hostname:
+        raise ValueError(f"{scheme}:// names no host; expected e.g. {scheme}://10.0.3.12")
+    return url
+
+
+NetworkUrl = Annotated[str, AfterValidator(_network_address_checked)]
+
+
 class _SpeakerBase(_Model):
     timeout_s: float = Field(default=5.0, gt=0.0, le=120.0, description="Give up one attempt after this long.")
 
 
 class _HttpSpeaker(_SpeakerBase):
-    url: str = Field(pattern=r"^https?://", description="Device base URL, e.g. http://10.0.3.12 (no path).")
+    url: NetworkUrl = Field(pattern=r"^https?://", description="Device base URL, e.g. http://10.0.3.12 (no path).")
     username: str = Field(default="admin", description="Digest-auth user.")
     password: SecretStr = Field(default=SecretStr(""), description="Digest-auth password (never printed).")
     channel: int = Field(default=1, ge=1, le=64, description="Audio / IO channel of the device.")
@@ -179,7 +211,7 @@ class WebhookSpeakerConfig(_SpeakerBase):
     """POST the event and its message as JSON to a platform or speaker gateway."""
 
     type: Literal["http_webhook"]
-    url: str = Field(pattern=r"^https?://", description="Where to POST.")
+    url: NetworkUrl = Field(pattern=r"^https?://", description="Where to POST.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers, e.g. an API token.")
 
 
@@ -281,11 +313,11 @@ class RetentionPolicy(_Model):
 class CameraConfig(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Stable camera id (lower-case slug).")
     name: str = Field(default="", description="Human-readable name shown in the monitoring center.")
-    source: str = Field(
+    source: NetworkUrl = Field(
         min_length=1,
         description="Video URL (rtsp://, http(s)://, file path, device, or sim:SCENARIO?seed=N for a demo).",
     )
-    sub_source: str | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
+    sub_source: NetworkUrl | None = Field(default=None, description="Lower-resolution sub-stream used for analysis.")
     analysis_fps: float = Field(default=5.0, gt=0.0, le=30.0, description="Frames per second sent to analysis.")
     decoder_threads: int = Field(
         default=1, ge=0, le=16, strict=True,
@@ -363,20 +395,6 @@ class CityConfig(_Model):
         return camera.schedule or community.schedule
 
 
-def redact_url(url: str) -> str:
-    """The URL with any user:password replaced by ***, for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
-
-
 def _yaml_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -400,39 +418,90 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def format_validation_error(err: ValidationError, root: yaml.Node | None = None) -> str:
+def format_validation_error(
+    err: ValidationError, root: yaml.Node | None = None, secrets: frozenset[str] = frozenset()
+) -> str:
+    """One line per error: its YAML path, line and message (with ``secrets`` and anything secret-shaped
+    redacted: a message may quote the value it refused)."""
     lines = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))  # drop union-branch tags
         where = _yaml_path(loc)
         line = _line_of(root, loc) if root is not None else None
-        lines.append(f"{where}{f' (line {line})' if line else ''}: {e['msg']}")
+        lines.append(f"{where}{f' (line {line})' if line else ''}: {redact_text(e['msg'], secrets)}")
     return "\n".join(lines)
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parsed data and the node tree (for line numbers in error messages)."""
+# libyaml's parser where PyYAML was built with it (the wheels are): a 1 MB city config parses in well under a
+# second, against tens of seconds in pure Python.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config file ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the config as UTF-8") from e
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(e)}") from e
 
 
-def _load(path: Path, model: type[_M], what: str) -> _M:
-    data, root = read_yaml(path)
+# A token PyYAML quotes from the text ("found undefined alias 'x'": an unquoted password that starts
+# with *); its placeholders ('<stream end>') and single characters ('\\t', '@') say what is wrong.
+_YAML_TOKEN = re.compile(r"(?<![^\s(])'(?![<\\])[^'\n]{2,}'(?=[\s,;:)]|$)")
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text and where (line, column), without quoting the text: the offending
+    line may hold a password, and a file that does not parse cannot say which of its values are secret."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return redact_text(str(err))
+    parts = []
+    if err.context:
+        at = f" (line {err.context_mark.line + 1}, column {err.context_mark.column + 1})" if err.context_mark else ""
+        parts.append(f"{err.context}{at}")
+    if err.problem:
+        at = f" at line {err.problem_mark.line + 1}, column {err.problem_mark.column + 1}" if err.problem_mark else ""
+        parts.append(f"{err.problem}{at}")
+    return redact_text(_YAML_TOKEN.sub(f"'{MASK}'", "; ".join(parts) or type(err).__name__))
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML of ``path``; ConfigError when it cannot be read or is not YAML."""
+    return _parse_yaml(path, _read_text(path))
+
+
+def _validate(path: Path, text: str, data: Any, model: type[_M], what: str) -> _M:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of {what} fields, found {type(data).__name__}")
     try:
         return model.model_validate(data)
     except ValidationError as e:
         n = e.error_count()
-        raise ConfigError(
-            f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{format_validation_error(e, root)}"
-        ) from e
+        root = yaml.compose(text, Loader=_YAML_LOADER)  # the node tree, for line numbers: only when needed
+        listing = format_validation_error(e, root, secrets_in(data))
+        raise ConfigError(f"{path}: {n} error{'s' if n > 1 else ''} in {what} config:\n{listing}") from e
+
+
+def _load(path: Path, model: type[_M], what: str) -> _M:
+    text = _read_text(path)
+    return _validate(path, text, _parse_yaml(path, text), model, what)
+
+
+def load_config(path: Path) -> CityConfig | CameraConfig:
+    """A city config (a mapping with ``communities``) or a single camera's, read and parsed once."""
+    text = _read_text(path)
+    data = _parse_yaml(path, text)
+    if isinstance(data, dict) and "communities" in data:
+        return _validate(path, text, data, CityConfig, "city")
+    return _validate(path, text, data, CameraConfig, "camera")
 
 
 def load_camera_config(path: Path) -> CameraConfig:

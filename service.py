@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from redact import install_redaction, known_secrets, redact_text, redact_url, url_secrets
+
 if TYPE_CHECKING:
     from alerts.evidence import FileEvidence
     from config import CameraConfig
+    from detector.analyze import AnalyzeResult
 
 
 class _Progress:
@@ -226,26 +229,26 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a city or single-camera config; print every error with its YAML path and line."""
-    from config import ConfigError, load_camera_config, load_city_config, read_yaml, redact_url
+    from config import CityConfig, ConfigError, load_config
 
     path: Path = args.file
     try:
-        data, _ = read_yaml(path)
-        if isinstance(data, dict) and "communities" in data:
-            city = load_city_config(path)
-            cams = city.cameras()
+        config = load_config(path)
+        if isinstance(config, CityConfig):
+            cams = config.cameras()
             print(
-                f"{path}: OK: {len(city.communities)} communities, "
-                f"{sum(len(c.points) for c in city.communities)} collection points, {len(cams)} cameras"
+                f"{path}: OK: {len(config.communities)} communities, "
+                f"{sum(len(c.points) for c in config.communities)} collection points, {len(cams)} cameras"
             )
             if args.verbose:
                 for community, point, cam in cams:
                     print(f"  {community.id}/{point.id}/{cam.id}: {redact_url(cam.source)}")
         else:
-            cam = load_camera_config(path)
-            print(f"{path}: OK: camera {cam.id} ({redact_url(cam.source)}), {len(cam.zones.bins)} bins zone(s)")
+            print(
+                f"{path}: OK: camera {config.id} ({redact_url(config.source)}), {len(config.zones.bins)} bins zone(s)"
+            )
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 1
     return 0
 
@@ -263,7 +266,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         camera = load_camera_config(args.camera_config) if args.camera_config else default_camera(video)
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
     start = args.start or dt.datetime.fromtimestamp(video.stat().st_mtime, dt.UTC)
     fps = args.fps or camera.analysis_fps
@@ -290,11 +293,28 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{result.frames_dropped} of {result.frames_decoded} decoded frames dropped) "
         f"in {result.wall_s:.1f} s; {n} events -> {args.out}/events.jsonl"
     )
+    incomplete = _report_incomplete(video, result)
     if evidence is None:
-        return 0
+        return incomplete
     evidence.finish()
     evidence.dispatcher.close()
-    return _report_evidence(evidence.dispatcher.engine, [e.event_id for e in result.events if e.state.value == "start"])
+    status = _report_evidence(
+        evidence.dispatcher.engine, [e.event_id for e in result.events if e.state.value == "start"]
+    )
+    return status or incomplete
+
+
+def _report_incomplete(video: Path, result: AnalyzeResult) -> int:
+    """A warning for a video analysed only in part, and exit status 3 for it (0 when whole)."""
+    if result.error is not None:
+        print(f"warning: {result.error}; the {result.analysed_until_s:.1f} s before it were analysed and their events "
+              "written, nothing after it", file=sys.stderr)  # fmt: skip
+    elif result.missing_s > 0:
+        end = result.analysed_until_s + result.missing_s
+        print(f"warning: {video} is cut short: its frames end at {result.analysed_until_s:.1f} s of the {end:.1f} s "
+              f"its header states; the last {result.missing_s:.1f} s were not analysed (a copy or recording "
+              "interrupted?)", file=sys.stderr)  # fmt: skip
+    return 0 if result.complete else 3
 
 
 def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, start: dt.datetime) -> FileEvidence:
@@ -723,12 +743,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(e: Exception) -> None:
+    """An error for the user on stderr, secrets redacted (a message may quote a URL or a config line)."""
+    print(f"error: {redact_text(str(e), known_secrets())}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    install_redaction(url_secrets(os.environ.get("BINWATCH_DB_URL", "")))  # every log line of every command
     try:
         return int(args.func(args))
     except (ValueError, RuntimeError) as e:  # our error types name what was wrong and what was expected
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
 
 

@@ -50,10 +50,9 @@ def record_recovery(
         for event_id, reason in sorted(recovery.interrupted.items()):
             repo.record_attempt(s, event_id, EVIDENCE, "files", 1, now, "failed", reason)
             notes.append(f"{event_id}: evidence recorded as failed: {reason}")
-        ids = repo.event_ids(s, camera_ids)
-        tried = repo.last_attempts(s, ids, EVIDENCE)
-        for event_id in ids:
-            if event_id in complete or event_id in tried or event_id in recovery.interrupted:
+        # Only events never tried (found by the database, not by reading every event and attempt at start-up).
+        for event_id in repo.events_without_attempt(s, EVIDENCE, camera_ids):
+            if event_id in complete or event_id in recovery.interrupted:
                 continue
             repo.record_attempt(s, event_id, EVIDENCE, "files", 1, now, "failed", NEVER_WRITTEN)
             notes.append(f"{event_id}: evidence recorded as failed: {NEVER_WRITTEN}")

@@ -2,12 +2,12 @@
 
 Each action runs on its own lane (a worker thread with a queue), and shouts on one lane per camera,
 so a slow or failing speaker delays nothing but its own camera's next shout, and `handle` never
-blocks a camera's stream. Every attempt (time, backend, outcome, error) is written to the store.
-Shouts obey a cooldown per camera x message and the community's quiet hours; a littering or overflow
-event that is still open after `escalate_after_s` is shouted at again (at most `escalate_max`
-times) and its priority raised. A WARNING (said on the spot, before any violation is confirmed) is
-shouted with its own message, shown to the center and recorded as a warning, not as an event; its
-attempts are recorded under its id, which the event confirmed later for the same garbage takes.
+blocks a camera's stream. Every attempt (time, backend, outcome, error) is written to the store
+(secrets redacted). Shouts obey a cooldown per camera x message and the community's quiet hours; a
+littering or overflow event that is still open after `escalate_after_s` is shouted at again (at most
+`escalate_max` times) and its priority raised. A WARNING (said on the spot, before any violation is
+confirmed) is shouted with its own message, shown to the center and recorded as a warning, not as an
+event; its attempts are recorded under its id, which the event confirmed later for the same garbage takes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from alerts.speakers import Shout, Speaker, SpeakerError
 from alerts.speakers.audio import speak_to_wav
 from config import AlertPolicy, QuietWindow, message_key
 from detector.rules.events import Event, EventKind, EventState
+from redact import redact_text
 from store import repo
 from store.db import session_scope
 
@@ -91,6 +92,9 @@ class Dispatcher:
     audio_dir: Path
     notify: Callable[[Event], None] | None = None
     sleep: Callable[[float], None] = time.sleep
+    # Secrets of the config (speaker passwords, webhook URLs and headers): an attempt's error may quote
+    # a device's URL or its answer, and is logged and stored with these and anything secret-shaped redacted.
+    secrets: frozenset[str] = frozenset()
     _lanes: dict[str, _Lane] = field(default_factory=dict)
     _last_shout: dict[tuple[str, str], float] = field(default_factory=dict)
     _open: dict[str, Event] = field(default_factory=dict)  # events not ended yet, by id
@@ -289,7 +293,7 @@ class Dispatcher:
             try:
                 detail = fn(n) if takes_attempt else fn()
             except (SpeakerError, EvidenceError, SQLAlchemyError, OSError, ValueError, RuntimeError) as e:
-                error = f"{type(e).__name__}: {e}"
+                error = redact_text(f"{type(e).__name__}: {e}", self.secrets)
                 log.warning("[%s] %s attempt %d/%d via %s failed: %s", event_id, action.value, n,
                             self.policy.retries, backend, error)  # fmt: skip
                 self._note(event_id, action, backend, "failed", error, n, started)
@@ -308,6 +312,7 @@ class Dispatcher:
         self, event_id: str, action: Action, backend: str, outcome: str, detail: str, attempt: int = 1,
         started: dt.datetime | None = None,
     ) -> None:  # fmt: skip
+        detail = redact_text(detail, self.secrets)
         try:
             with session_scope(self.engine) as s:
                 repo.record_attempt(

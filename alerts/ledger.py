@@ -120,6 +120,11 @@ class CustodyLedger:
     def for_event(self, event_id: str) -> list[LedgerEntry]:
         return [e for e in self.entries() if e.event_id == event_id]
 
+    def page_for_event(self, event_id: str, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
+        """One event's entries ``offset`` .. ``offset + limit - 1`` in order, and how many it has in all."""
+        mine = self.for_event(event_id)
+        return mine[offset : offset + limit], len(mine)
+
     def verify(self) -> list[str]:
         """Problems in the chain, each naming the line and what happened there; empty when intact."""
         problems: list[str] = []

@@ -46,8 +46,9 @@ from api.evidence_files import (
     open_no_follow,
     read_manifest,
 )
-from config import redact_url
 from detector.rules.events import Event, EventKind, EventState
+from redact import redact_text, redact_url
+from runtime.center import Center
 from store import repo
 from store.tables import EventRow, User, WarningRow, utcnow
 
@@ -59,6 +60,7 @@ EventId = Annotated[str, PathParam(
     description="An event id as binwatch makes them: <camera>-<kind>-<start ms, 9+ digits>-<object>, "
                 "e.g. cam-a-littering-000020000-0.",
 )]  # fmt: skip
+LEDGER_PAGE = 50  # custody ledger entries in an event's response; GET /events/{id}/ledger pages the rest
 DB_INT_MAX = 2**31 - 1  # an INTEGER column (case ids) on PostgreSQL
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # community / point / camera ids (config.py)
 STATUSES = Literal["new", "acknowledged", "confirmed", "dismissed", "case"]
@@ -361,15 +363,33 @@ def event_detail(event_id: EventId, center: CenterDep, db: DatabaseDep, user: Op
                     "backend": a.backend,
                     "attempt": a.attempt,
                     "outcome": a.outcome,
-                    "detail": a.detail,
+                    "detail": redact_text(a.detail),  # stored redacted; rows written before that are redacted here
                     "started": a.started.isoformat(),
                     "finished": a.finished.isoformat(),
                 }
                 for a in repo.attempts_of(s, event_id)
             ],
-            "ledger": [{**e.body(), "hash": e.hash} for e in center.evidence.ledger.for_event(event_id)],
+            "ledger": _ledger_page(center, event_id, 0, LEDGER_PAGE),  # the rest: GET /events/{id}/ledger
             "records": repo.case_records(s, [event_id])[event_id],
         }
+
+
+def _ledger_page(center: Center, event_id: str, offset: int, limit: int) -> dict[str, Any]:
+    assert center.evidence is not None
+    entries, total = center.evidence.ledger.page_for_event(event_id, offset, limit)
+    return {"total": total, "limit": limit, "offset": offset, "items": [{**e.body(), "hash": e.hash} for e in entries]}
+
+
+@router.get("/events/{event_id}/ledger", tags=["evidence"], responses=errors(401, 404, 422))
+def event_ledger(
+    event_id: EventId, center: CenterDep, db: DatabaseDep, user: Operator,
+    limit: Annotated[int, Query(ge=1, le=500)] = LEDGER_PAGE, offset: Annotated[int, Query(ge=0, le=DB_INT_MAX)] = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """A page of an event's custody ledger entries, oldest first (the event itself carries the first page)."""
+    with db.session() as s:
+        if s.get(EventRow, event_id) is None:
+            raise HTTPException(404, f"no event {event_id!r} in the records")
+    return _ledger_page(center, event_id, offset, limit)
 
 
 def _servable(root: Path, event_id: str, name: str) -> bool:

@@ -21,7 +21,7 @@ from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event, EventState
 from detector.yolo import YoloDetector
 from runtime.loop import CameraLoop
-from streams.decode import FileFrames
+from streams.decode import FileFrames, StreamError
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,13 @@ class AnalyzeResult:
     frames_detected: int
     wall_s: float
     frames_dropped: int = 0  # decoded frames lost on purpose (`--drop`) before the analysis-rate sampling
+    analysed_until_s: float = 0.0  # stream time where the frames ended
+    missing_s: float = 0.0  # of the file's stated length, with no frame (a file cut short); 0 when whole
+    error: str | None = None  # decoding stopped on this error; the result holds the frames before it
+
+    @property
+    def complete(self) -> bool:
+        return self.missing_s == 0.0 and self.error is None
 
     def in_state(self, state: EventState) -> list[Event]:
         return [e for e in self.events if e.state is state]
@@ -74,14 +81,21 @@ def analyze_file(
     events: list[Event] = []
     t0 = time.perf_counter()
     frames = FileFrames(video, fps, drop=drop, drop_seed=drop_seed)
-    for frame in frames:
-        new = loop.step(frame, start + dt.timedelta(seconds=frame.t_s))
-        events.extend(new)
-        if after_frame is not None:
-            after_frame(analyzer, frame.t_s, new)
+    error = None
+    try:
+        for frame in frames:
+            new = loop.step(frame, start + dt.timedelta(seconds=frame.t_s))
+            events.extend(new)
+            if after_frame is not None:
+                after_frame(analyzer, frame.t_s, new)
+    except StreamError as e:
+        if frames.decoded == 0:
+            raise
+        error = str(e)  # what was found before the damage is kept and reported, not thrown away
     return AnalyzeResult(
-        events, frames.decoded, loop.frames_seen, loop.frames_detected, time.perf_counter() - t0, frames.dropped
-    )
+        events, frames.decoded, loop.frames_seen, loop.frames_detected, time.perf_counter() - t0, frames.dropped,
+        analysed_until_s=frames.end_s, missing_s=0.0 if error else frames.missing_s, error=error,
+    )  # fmt: skip
 
 
 def write_outputs(result: AnalyzeResult, out: Path, extra: dict[str, object]) -> None:
@@ -96,6 +110,10 @@ def write_outputs(result: AnalyzeResult, out: Path, extra: dict[str, object]) ->
         "frames_analysed": result.frames_analysed,
         "frames_detected": result.frames_detected,
         "frames_dropped": result.frames_dropped,
+        "complete": result.complete,
+        "analysed_until_s": round(result.analysed_until_s, 3),
+        "missing_s": round(result.missing_s, 3),
+        "error": result.error,
         "wall_s": round(result.wall_s, 3),
         "events": dict(Counter(e.kind.value for e in starts)),
         "warnings": dict(Counter(e.kind.value for e in warnings)),

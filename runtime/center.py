@@ -28,6 +28,7 @@ from detector.batching import BatchingDetector
 from detector.pipeline import CameraAnalyzer
 from detector.rules.events import Event, EventState
 from detector.yolo import DEFAULT_IMGSZ, REPO_ROOT, YoloDetector, cache_dir, default_model, software_versions
+from redact import install_redaction, secrets_in, url_secrets
 from runtime.broker import Broker
 from runtime.camera import CameraRuntime, Clock, clip_clock, host_clock
 from runtime.loop import CameraLoop, batched
@@ -94,12 +95,17 @@ class Center:
     cameras: dict[str, CameraRuntime] = field(default_factory=dict)
 
     def open_records(self) -> Engine:
-        """The database, opened (and migrated) once, with the config's communities and cameras recorded."""
+        """The database, opened (and migrated) once, with the config's communities and cameras recorded.
+
+        From here on every log line of the process is redacted, with the config's and the database
+        URL's secrets known by value (redact.install_redaction)."""
         if self.engine is None:
             s = self.settings
             self.city = load_city_config(s.config)
+            db_url = s.db_url or database_url(s.data_dir)
+            install_redaction(self.secrets() | url_secrets(db_url))
             s.data_dir.mkdir(parents=True, exist_ok=True)
-            engine = open_database(s.db_url or database_url(s.data_dir))
+            engine = open_database(db_url)
             try:
                 with session_scope(engine) as sess:
                     repo.sync_config(sess, self.city)
@@ -124,7 +130,9 @@ class Center:
             routes[cam.id] = CameraRoute(
                 cam.id, community.id, speaker, tuple(community.quiet_hours), self.city.timezone
             )
-        self.dispatcher = Dispatcher(engine, self.city.alerts, routes, cache_dir() / "audio", notify=self._notify)
+        self.dispatcher = Dispatcher(
+            engine, self.city.alerts, routes, cache_dir() / "audio", notify=self._notify, secrets=self.secrets()
+        )
         if not s.start_cameras:
             return
         detector = YoloDetector(s.model, imgsz=s.imgsz)
@@ -179,6 +187,10 @@ class Center:
             self.dispatcher.close()  # finishes evidence being written
         if self.engine is not None:
             self.engine.dispose()
+
+    def secrets(self) -> frozenset[str]:
+        """The config's secrets (speaker passwords, credentials in URLs, webhook headers), to redact by value."""
+        return secrets_in(self.city) if self.city is not None else frozenset()
 
     def problems(self) -> list[str]:
         """What keeps the center from working fully, for /healthz (empty when healthy)."""

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from config import CityConfig, redact_url
+from config import CityConfig
 from detector.rules.events import Event, EventState
+from redact import redact_text, redact_url
 from store.tables import (
     ActionAttempt,
     AuditLog,
@@ -122,9 +123,11 @@ def record_attempt(
     s: Session, event_id: str, action: str, backend: str, attempt: int, started: dt.datetime, outcome: str,
     detail: str = "",
 ) -> None:  # fmt: skip
+    """Store one attempt of an action; its detail (an error text, which may quote a device's URL) is
+    stored redacted (redact.redact_text), since every operator can read it."""
     s.add(ActionAttempt(
         event_id=event_id, action=action, backend=backend, attempt=attempt, started=started, finished=utcnow(),
-        outcome=outcome, detail=detail[:4000],
+        outcome=outcome, detail=redact_text(detail[:8000])[:4000],
     ))  # fmt: skip
 
 
@@ -619,6 +622,16 @@ def list_cases(s: Session) -> list[dict[str, object]]:
 def event_ids(s: Session, camera_ids: Sequence[str] | None = None) -> list[str]:
     """Every recorded event's id (of these cameras, if given), oldest first."""
     q = select(EventRow.event_id)
+    if camera_ids is not None:
+        q = q.where(EventRow.camera_id.in_(camera_ids))
+    return list(s.scalars(q.order_by(EventRow.wall, EventRow.event_id)))
+
+
+def events_without_attempt(s: Session, action: str, camera_ids: Sequence[str] | None = None) -> list[str]:
+    """Recorded events (of these cameras, if given) with no attempt of ``action`` at all, oldest first:
+    one query the database answers from its index, however many events it holds."""
+    tried = select(ActionAttempt.id).where(ActionAttempt.event_id == EventRow.event_id, ActionAttempt.action == action)
+    q = select(EventRow.event_id).where(~tried.exists())
     if camera_ids is not None:
         q = q.where(EventRow.camera_id.in_(camera_ids))
     return list(s.scalars(q.order_by(EventRow.wall, EventRow.event_id)))

@@ -113,7 +113,10 @@ class FileFrames:
 
     ``decoded`` counts every frame decoded so far, sampled or not. ``drop`` % of the decoded frames
     (seeded by ``drop_seed``) are lost before the sampling, as a live camera on a busy machine loses
-    them (`lose_frames`); ``dropped`` counts them.
+    them (`lose_frames`); ``dropped`` counts them. After the last frame, ``stated_end_s`` is where the
+    file says it ends (None when it does not say) and ``end_s`` where its frames ended: a file cut short
+    (a copy interrupted, a recorder that lost power) keeps its header's duration, and ``missing_s`` says
+    how much of it there was no frame for.
     """
 
     def __init__(self, path: Path, fps: float | None = None, drop: float = 0.0, drop_seed: int = 0) -> None:
@@ -124,15 +127,27 @@ class FileFrames:
         self.drop_seed = drop_seed
         self.decoded = 0
         self._kept = 0
+        self.stated_end_s: float | None = None
+        self.end_s = 0.0
 
     @property
     def dropped(self) -> int:
         return self.decoded - self._kept
 
+    @property
+    def missing_s(self) -> float:
+        """Seconds of the file's stated duration after its last frame; 0 for a whole file (or one that
+        states no duration). Read after the frames are consumed."""
+        if self.stated_end_s is None:
+            return 0.0
+        missing = self.stated_end_s - self.end_s
+        return missing if missing > TRUNCATION_TOLERANCE_S else 0.0
+
     def __iter__(self) -> Iterator[Frame]:
         path, fps = self.path, self.fps
         container, stream = open_video(path)
-        self.decoded, self._kept = 0, 0
+        self.decoded, self._kept, self.end_s = 0, 0, 0.0
+        self.stated_end_s = stated_end_s(container, stream)
         with container:
             stream.thread_type = "AUTO"
             next_t = 0.0
@@ -148,9 +163,27 @@ class FileFrames:
                 raise StreamError(f"decoding {path} failed at {next_t:.2f} s: {e}") from e
 
     def _decode(self, container: InputContainer, stream: VideoStream) -> Iterator[tuple[int, VideoFrame]]:
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
         for i, frame in enumerate(container.decode(stream)):
             self.decoded = i + 1
+            t = float(frame.time) if frame.time is not None else i / rate
+            self.end_s = max(self.end_s, t + 1.0 / rate)
             yield i, frame
+
+
+# A file is called cut short when its frames end this long before its stated duration (more than a
+# frame's rounding or a container's padding).
+TRUNCATION_TOLERANCE_S = 0.5
+
+
+def stated_end_s(container: InputContainer, stream: VideoStream) -> float | None:
+    """Where the video ends (in frame time) as its header states it: the stream's own start and duration,
+    else the container's; None when neither says."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(((stream.start_time or 0) + stream.duration) * stream.time_base)
+    if container.duration is not None:
+        return ((container.start_time or 0) + container.duration) / av.time_base
+    return None
 
 
 def iter_file_frames(path: Path, fps: float | None = None) -> Iterator[Frame]:

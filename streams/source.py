@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections import deque
@@ -40,7 +39,7 @@ from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from config import redact_url
+from redact import redact_text, redact_url, url_secrets
 from streams.decode import Frame, StreamError, to_bgr, to_luma
 from streams.ring import CodecParams, EncodedPacket, PacketRing
 from streams.timing import UNTIMED_LIMIT, Pacer, RateMeter, Timeline
@@ -48,7 +47,6 @@ from streams.timing import UNTIMED_LIMIT, Pacer, RateMeter, Timeline
 logger = logging.getLogger("binwatch.streams")
 
 RTSP_TRANSPORTS = ("tcp", "udp")
-_CREDENTIALS = re.compile(r"(\w+://)[^/\s@]+@")
 
 
 class StreamState(StrEnum):
@@ -349,7 +347,7 @@ class CameraSource:
             self._read_until_done()
         except Exception as e:  # a bug, not a stream problem: record it, keep the process and other cameras alive
             self.log.exception("reader crashed")
-            self._set_state(StreamState.FAILED, f"internal error in the reader: {type(e).__name__}: {e}")
+            self._set_state(StreamState.FAILED, self._redact(f"internal error in the reader: {type(e).__name__}: {e}"))
         finally:
             if self._stop.is_set():
                 with self._lock:
@@ -405,7 +403,7 @@ class CameraSource:
         try:
             return av.open(target, format=fmt, options=options, timeout=timeout)
         except (av.FFmpegError, OSError) as e:
-            raise StreamError(f"cannot open {self.kind} source {redact_url(self.url)}: {e}") from e
+            raise StreamError(f"cannot open {self.kind} source {redact_url(self.url)}: {self._redact(str(e))}") from e
 
     def _read_session(self) -> None:
         """Open, read until the input ends (or stop() is called), close; raises StreamError on failure."""
@@ -428,7 +426,9 @@ class CameraSource:
                         return
                     self._on_packet(session, packet)
             except av.FFmpegError as e:
-                raise StreamError(f"reading {redact_url(self.url)} failed after {session.packets} packets: {e}") from e
+                raise StreamError(
+                    f"reading {redact_url(self.url)} failed after {session.packets} packets: {self._redact(str(e))}"
+                ) from e
             finally:
                 if session.timeline.end_s is not None:
                     self._timeline_end_s = session.timeline.end_s
@@ -537,8 +537,8 @@ class CameraSource:
         self._fps_out.tick(time.time())
 
     def _redact(self, message: str) -> str:
-        """``message`` with the source URL's credentials (and any others) replaced by ***."""
-        return _CREDENTIALS.sub(r"\1***@", message.replace(self.url, redact_url(self.url)))
+        """``message`` with the source URL's secrets (and any other secret-shaped text) replaced by ***."""
+        return redact_text(message, url_secrets(self.url))
 
     def __repr__(self) -> str:
         return f"CameraSource({self.camera_id!r}, {redact_url(self.url)!r}, state={self._state})"

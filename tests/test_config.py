@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_MESSAGES, ConfigError, Schedule, load_city_config, redact_url
+from config import DEFAULT_MESSAGES, ConfigError, Schedule, load_camera_config, load_city_config
 from tests.conftest import binwatch
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,15 +79,88 @@ def test_run_with_a_broken_config_says_so_before_serving(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("url", "shown"),
+    ("line", "problem"),
     [
-        ("rtsp://admin:pw@10.0.0.5:554/ch1", "rtsp://***@10.0.0.5:554/ch1"),
-        ("rtsp://10.0.0.5/ch1", "rtsp://10.0.0.5/ch1"),
-        ("clips/a.mp4", "clips/a.mp4"),
+        ('source: "rtsp://admin:hunter2-pw@10.0.0.1/ch1', "while scanning a quoted scalar (line 2, column 9); "
+         "found unexpected end of stream at line 3, column 1"),
+        ("speaker: {type: dahua_cgi, url: 'http://h', password: *hunter2-pw}", "found undefined alias"),
+        ("source: !hunter2-pw x.mp4", "could not determine a constructor for the tag '***' at line 2, column 9"),
+    ],
+)  # fmt: skip
+def test_a_yaml_error_gives_its_position_not_the_line(tmp_path: Path, line: str, problem: str) -> None:
+    """The offending line may hold a password, and a file that does not parse cannot say which values are secret."""
+    f = tmp_path / "cam.yaml"
+    f.write_text(f"id: c1\n{line}\n")
+    with pytest.raises(ConfigError, match="not valid YAML") as err:
+        load_camera_config(f)
+    assert problem in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_a_source_that_is_not_a_url_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    f = tmp_path / "cam.yaml"
+    f.write_text(
+        'id: c1\nsource: rtsp://admin:hunter2-pw@10.0.0.1/ch1\nsub_source: "rtsp://admin:hunter2-pw@[fe80::1/ch2"\n'
+    )
+    with pytest.raises(ConfigError, match=r"sub_source \(line 3\): Value error, not a valid URL") as err:
+        load_camera_config(f)
+    assert "hunter2" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "url", "error"),
+    [
+        ("source", "rtsp://admin:pw-canary@10.0.0.5:99999/ch1", "the port in rtsp://10.0.0.5:99999 must be a number"),
+        ("source", "rtsp://10.0.0.5:0/ch1", "the port in rtsp://10.0.0.5:0 must be a number within 1..65535"),
+        ("source", "rtsp://10.0.0.5:65536/ch1", "the port in rtsp://10.0.0.5:65536 must be"),
+        ("sub_source", "rtsp://10.0.0.5:5x4/ch2", "the port in rtsp://10.0.0.5:5x4 must be a number"),
+        ("source", "rtsp:///Streaming/Channels/101", "rtsp:// names no host"),
+        ("speaker", "{type: http_webhook, url: 'http://gw.example:700000/hook'}", "port in http://gw.example:700000"),
+        ("speaker", "{type: hikvision_isapi, url: 'http://user:pw-canary@:80'}", "http:// names no host"),
+        ("source", "rtsp://10.0.0.5:554/ch1", None),
+        ("source", "rtsp://admin:pw@10.0.0.5:65535/ch1", None),
+        ("source", "rtsp://10.0.0.5/ch1", None),
+        ("source", "file:///srv/clips/a.mp4", None),
+        ("source", "clips/a:b.mp4", None),
+        ("source", "/dev/video0", None),
+        ("speaker", "{type: dahua_cgi, url: 'http://10.0.3.12:8080'}", None),
     ],
 )
-def test_redact_url(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
+def test_network_addresses_need_a_host_and_a_port_within_range(
+    tmp_path: Path, field: str, url: str, error: str | None
+) -> None:
+    """A camera or speaker address with a port out of 1..65535, a port that is not a number, or no host is
+    refused, named by field and line, credentials left out; anything else still loads."""
+    f = tmp_path / "cam.yaml"
+    source = "" if field == "source" else "source: rtsp://10.0.0.9/ch1\n"
+    f.write_text(f"id: cam1\n{source}{field}: {url}\n")
+    if error is None:
+        load_camera_config(f)
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_camera_config(f)
+    assert error in str(caught.value) and "(line " in str(caught.value), caught.value
+    assert "pw-canary" not in str(caught.value)
+
+
+def test_a_large_city_config_is_read_once_and_its_errors_still_have_lines(tmp_path: Path) -> None:
+    """A 1 MB city config (15x the example city) validates whole, and an error at its end is named with its
+    line: the file is parsed once, and its node tree (for line numbers) built only for an error. Its time is
+    measured by `bench/check_config.py`."""
+    from bench.check_config import large_city_yaml
+
+    text = large_city_yaml(1_000_000)
+    f = tmp_path / "city.yaml"
+    f.write_text(text)
+    run = binwatch("check-config", str(f), check=True)
+    communities = text.count("\n- id: ")
+    assert f"OK: {communities} communities" in run.stdout and communities > 800
+    cameras = sum(1 for line in text.splitlines() if line.strip().startswith("source: "))
+    assert f"{cameras} cameras" in run.stdout
+    bad = "- id: zz\n  points:\n  - id: zz-p\n    cameras:\n    - {id: zz-cam, source: 'rtsp://10.0.0.5:99999/'}\n"
+    f.write_text(text + bad)
+    run = binwatch("check-config", str(f))
+    line = (text + bad).count("\n")
+    assert run.returncode == 1 and f"(line {line}): Value error, the port in" in run.stderr, run.stderr[-500:]
 
 
 def test_schedule_windows_and_exception_dates() -> None:

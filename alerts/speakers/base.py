@@ -18,6 +18,7 @@ from config import (
     SpeakerConfig,
     WebhookSpeakerConfig,
 )
+from redact import redact_text, redact_url
 
 
 class SpeakerError(RuntimeError):
@@ -77,13 +78,13 @@ def make_speaker(cfg: SpeakerConfig) -> Speaker:
 
 
 def http_error(backend: str, url: str, status: int, body: str) -> SpeakerError:
-    """A vendor API's refusal in words an operator can act on."""
+    """A vendor API's refusal in words an operator can act on (the URL and the device's answer redacted)."""
     hint = {
         401: "wrong user name or password (digest auth refused)",
         403: "the device refuses this function (not supported or not permitted for this user)",
         404: "the device does not have this endpoint (model or firmware without it)",
     }.get(status, "the device reported an error")
-    return SpeakerError(f"{backend} {url}: HTTP {status}: {hint}: {body.strip()[:200]}")
+    return SpeakerError(f"{backend} {redact_url(url)}: HTTP {status}: {hint}: {redact_text(body.strip()[:2000])[:200]}")
 
 
 @contextmanager
@@ -93,4 +94,6 @@ def http_device(backend: str, url: str, auth: httpx.Auth | None, timeout_s: floa
         try:
             yield client
         except httpx.HTTPError as e:
-            raise SpeakerError(f"{backend} {url}: {type(e).__name__}: {e or 'no answer'}") from e
+            raise SpeakerError(
+                f"{backend} {redact_url(url)}: {type(e).__name__}: {redact_text(str(e) or 'no answer')}"
+            ) from e

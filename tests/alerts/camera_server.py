@@ -138,9 +138,11 @@ class CameraServer:
 
 @dataclass
 class WebhookServer:
-    """A platform endpoint: records JSON POSTs and answers ``status``."""
+    """A platform endpoint: records JSON POSTs and answers ``status``; with ``echo`` (a header name) its
+    answer quotes that header's value, as gateways do that say which key they refused."""
 
     status: int = 200
+    echo: str | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -155,10 +157,11 @@ class WebhookServer:
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length", "0"))
                 server.received.append({"headers": dict(self.headers), "json": json.loads(self.rfile.read(n))})
+                body = b"{}" if server.echo is None else f"unknown token {self.headers.get(server.echo)}".encode()
                 self.send_response(server.status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"

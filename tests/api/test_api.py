@@ -153,6 +153,35 @@ def test_evidence_streams_with_ranges_and_every_view_is_logged(client: TestClien
     assert logged == [("op", "view"), ("op", "download")]
 
 
+def test_the_event_response_carries_the_first_page_of_its_ledger_and_the_rest_pages(
+    client: TestClient, center: Center, render: Any
+) -> None:
+    """Every view adds a custody entry: after hundreds of views the event response stays the size of one page
+    (it carried the whole ledger, 141 KB after 405 entries), and the rest is read page by page, in order."""
+    _users(center)
+    eid = _events(center, render, 1)[0]
+    assert center.evidence is not None
+    for _ in range(130):
+        center.evidence.ledger.append(eid, LedgerAction.VIEWED, "someone", {"via": "session"})
+    _login(client, "op")
+    first = client.get(f"/api/events/{eid}").json()["ledger"]  # created, 130 views, and this view
+    assert (first["total"], first["offset"], first["limit"], len(first["items"])) == (132, 0, 50, 50)
+    assert first["items"][0]["action"] == "created"
+    seqs = [e["seq"] for e in first["items"]]
+    pages = [client.get(f"/api/events/{eid}/ledger", params={"offset": o, "limit": 50}).json() for o in (50, 100)]
+    assert [p["total"] for p in pages] == [132, 132] and [len(p["items"]) for p in pages] == [50, 32]
+    seqs += [e["seq"] for p in pages for e in p["items"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 132
+    assert [e.hash for e in center.evidence.ledger.for_event(eid)] == [
+        e["hash"] for e in [*first["items"], *pages[0]["items"], *pages[1]["items"]]
+    ]
+    assert client.get(f"/api/events/{eid}/ledger", params={"offset": 500}).json()["items"] == []
+    assert client.get(f"/api/events/{eid}/ledger", params={"limit": 0}).status_code == 422
+    assert client.get(f"/api/events/{eid}/ledger", params={"limit": 501}).status_code == 422
+    other = eid[:-1] + ("1" if eid[-1] == "0" else "0")  # well formed, not recorded
+    assert client.get(f"/api/events/{other}/ledger").status_code == 404
+
+
 def test_roles_review_cases_and_export(client: TestClient, center: Center, render: Any) -> None:
     _users(center)
     a, b = _events(center, render, 2)

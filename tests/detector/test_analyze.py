@@ -62,6 +62,24 @@ def test_analyze_any_size_and_frame_rate(render, tmp_path: Path) -> None:  # typ
     events, summary = analyze(clip, tmp_path, *configured(clip, truth))
     assert summary["frames_decoded"] == truth["frames"]
     assert [e["kind"] for e in events] == ["littering"]
+    assert summary["complete"] and summary["missing_s"] == 0 and summary["error"] is None
+    assert summary["analysed_until_s"] == pytest.approx(truth["duration_s"], abs=0.2)
+
+
+def test_a_file_cut_short_is_analysed_to_its_cut_and_reported(render, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A copy or a recording interrupted keeps its header's length: analyze analyses the frames there are,
+    writes their events, and says how much was missing (a warning, exit status 3, `complete: false`)."""
+    clip, truth = render("littering", 8111, width=426, height=240, fps=7.0)
+    data = (clip / "video.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    run = binwatch("analyze", str(cut), "--out", str(tmp_path / "o"), *configured(clip, truth))
+    assert run.returncode == 3 and f"{cut} is cut short: its frames end at" in run.stderr, run.stderr[-2000:]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert not summary["complete"] and summary["error"] is None
+    assert 0.2 * truth["duration_s"] < summary["missing_s"] < 0.8 * truth["duration_s"]
+    assert summary["analysed_until_s"] + summary["missing_s"] == pytest.approx(truth["duration_s"], abs=0.2)
+    assert summary["frames_decoded"] < truth["frames"] and (tmp_path / "o" / "events.jsonl").exists()
 
 
 @pytest.mark.parametrize(

@@ -181,6 +181,15 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], spea
             officer.wait_for_selector("#manifest td.mono")
             officer.wait_for_selector("#warned")  # the record says the person was warned on the spot first
             officer.screenshot(path=str(ARTIFACTS / "event.png"), full_page=True)
+            # Every view is a custody entry; past a page of them the page reads the rest on request.
+            for _ in range(55):
+                assert officer.request.get(f"{url}/api/events/{event_id}").ok
+            officer.goto(f"{url}/events/{event_id}")
+            officer.wait_for_selector("#ledger-more:not([hidden])")
+            assert officer.eval_on_selector_all("#ledger tr", "rows => rows.length") == 51  # a head and a page
+            officer.click("#ledger-more")
+            _wait_until(officer, "document.getElementById('ledger-more').hidden")
+            assert officer.eval_on_selector_all("#ledger tr", "rows => rows.length") > 58
             officer.click("#confirm")
             _wait_until(officer, "document.getElementById('msg').textContent === '✓'")
             officer.fill("#notes", "移交城管二中队")

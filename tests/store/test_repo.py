@@ -164,3 +164,19 @@ def test_users_have_argon2_hashes_and_no_weak_passwords(engine: Engine) -> None:
         assert repo.authenticate(s, "zhang_wei", "correct horse battery") is not None
         assert repo.authenticate(s, "zhang_wei", "wrong password!!") is None
         assert repo.authenticate(s, "nobody", "correct horse battery") is None
+
+
+def test_events_never_tried_for_an_action_are_found_by_the_database(engine: Engine) -> None:
+    """Start-up asks only for events with no evidence attempt at all (it read every event and attempt): one
+    tried and failed, one tried for another action only, one of another camera, one never tried."""
+    failed, shouted_only, other_camera, never = _event(1), _event(2), _event(3, camera="c01-p2-cam1"), _event(4)
+    with session_scope(engine) as s:
+        for e in (failed, shouted_only, other_camera, never):
+            repo.record_event(s, e)
+        repo.record_attempt(s, failed.event_id, "evidence", "files", 1, T0, "failed", "disk full")
+        repo.record_attempt(s, shouted_only.event_id, "shout", "hikvision_isapi", 1, T0, "ok")
+    with session_scope(engine) as s:
+        assert repo.events_without_attempt(s, "evidence") == [e.event_id for e in (shouted_only, other_camera, never)]
+        assert repo.events_without_attempt(s, "evidence", ["c01-p1-cam1"]) == [shouted_only.event_id, never.event_id]
+        assert repo.events_without_attempt(s, "shout", []) == []
+        assert repo.events_without_attempt(s, "shout") == [e.event_id for e in (failed, other_camera, never)]

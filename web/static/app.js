@@ -18,7 +18,7 @@ const I18N = {
     warnings: "现场喊话记录", warnings_note: "垃圾落地、人员仍在现场时的喊话；人员离开后成立的乱扔事件沿用同一编号",
     outcome: "结果", shout_ok: "已播放", shout_failed: "播放失败", shout_skipped: "未播放（冷却或静音时段）",
     shout_none: "无喇叭", became_event: "已成立乱扔事件", no_event_yet: "未成立（已拾起、仍在等待或人员未离开）",
-    no_warnings: "暂无现场喊话",
+    no_warnings: "暂无现场喊话", more: "显示更多",
   },
   en: {
     title: "Garbage sorting monitoring center", wall: "Wall", review: "Review queue", admin: "Config", logout: "Log out",
@@ -38,7 +38,7 @@ const I18N = {
     warnings: "On-the-spot warnings", warnings_note: "Said while garbage lay on the ground and its person was still there; the littering event that follows keeps the same id",
     outcome: "Outcome", shout_ok: "played", shout_failed: "failed", shout_skipped: "not played (cooldown or quiet hours)",
     shout_none: "no speaker", became_event: "became a littering event", no_event_yet: "no event (picked up, still waiting, or the person stayed)",
-    no_warnings: "No warnings yet",
+    no_warnings: "No warnings yet", more: "Show more",
   },
 };
 

@@ -18,8 +18,22 @@
     `<tr><td colspan="4">${BW.esc(m.window.local.join(" — "))} · ${BW.esc(m.window.clock_source)} · model ${BW.esc(m.model.file)}</td></tr>` : "<tr><td>-</td></tr>";
   document.getElementById("attempts").innerHTML = `<tr><th>action</th><th>backend</th><th>#</th><th>outcome</th><th>detail</th><th>${BW.t("time")}</th></tr>` +
     d.attempts.map((a) => `<tr><td>${a.action}</td><td>${BW.esc(a.backend)}</td><td>${a.attempt}</td><td>${a.outcome}</td><td>${BW.esc(a.detail)}</td><td>${BW.when(a.started)}</td></tr>`).join("");
-  document.getElementById("ledger").innerHTML = `<tr><th>#</th><th>${BW.t("time")}</th><th>action</th><th>actor</th><th>hash</th></tr>` +
-    d.ledger.map((l) => `<tr><td>${l.seq}</td><td>${BW.when(l.time_utc)}</td><td>${l.action}</td><td>${BW.esc(l.actor)}</td><td class="mono">${l.hash}</td></tr>`).join("");
+  const ledger = document.getElementById("ledger");
+  const ledgerRows = (items) => items.map((l) => `<tr><td>${l.seq}</td><td>${BW.when(l.time_utc)}</td><td>${BW.esc(l.action)}</td><td>${BW.esc(l.actor)}</td><td class="mono">${l.hash}</td></tr>`).join("");
+  ledger.innerHTML = `<tr><th>#</th><th>${BW.t("time")}</th><th>action</th><th>actor</th><th>hash</th></tr>` + ledgerRows(d.ledger.items);
+  // The event carries the ledger's first page; the rest is read page by page on request.
+  const more = document.getElementById("ledger-more");
+  let shown = d.ledger.items.length;
+  const showMore = () => {
+    more.hidden = shown >= d.ledger.total;
+    more.textContent = `${BW.t("more")} (${shown} / ${d.ledger.total})`;
+  };
+  more.onclick = async () => {
+    const page = await BW.api(`${base}/ledger?offset=${shown}&limit=${d.ledger.limit}`);
+    ledger.insertAdjacentHTML("beforeend", ledgerRows(page.items));
+    shown += page.items.length; d.ledger.total = page.total; showMore();
+  };
+  showMore();
   const act = document.getElementById("actions");
   const canReview = me.role !== "operator";
   act.innerHTML = `<button id="shout" data-i18n="shout"></button>` + (canReview ? `
