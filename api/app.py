@@ -25,7 +25,7 @@ from api.database import ApiDatabase, busy_response, limit_worker_threads, open_
 from api.deps import RANK, SESSION_COOKIE, SESSION_IDLE_TIMEOUT
 from api.metrics import render_metrics
 from api.routes import invalid_request, router
-from api.security import SecurityHeaders, safe_next
+from api.security import SecurityHeaders, internal_error, safe_next
 from runtime.center import Center, Settings
 from store import repo
 
@@ -72,6 +72,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # outermost: a refusal of AdmissionControl gets the headers too
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.TimeoutError, busy_response)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, internal_error)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -35,6 +37,21 @@ HEADERS = {
 }
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """The headers every response to ``path`` carries."""
+    return {"Content-Security-Policy": DOCS_CSP if path in DOCS_PATHS else CSP, **HEADERS}
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """The 500 for an unhandled error. Starlette answers it from its outermost layer, past every middleware,
+    so the security headers are set here; the exception itself goes to the server log, not to the client."""
+    return JSONResponse(
+        {"detail": f"internal error ({type(exc).__name__}); the server log has the details"},
+        status_code=500,
+        headers=security_headers(request.url.path),
+    )
+
+
 class SecurityHeaders:
     """ASGI middleware: adds CSP, nosniff, X-Frame-Options, Referrer-Policy to every HTTP response.
 
@@ -48,13 +65,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in DOCS_PATHS else CSP
+        extra = security_headers(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = csp
-                for name, value in HEADERS.items():
+                for name, value in extra.items():
                     headers[name] = value
             await send(message)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.security import safe_next
 from runtime.center import Center
 from tests.api.test_api import _login, _users
@@ -48,6 +49,23 @@ def test_every_response_carries_the_security_headers(client: TestClient, method:
     assert directives.get("frame-ancestors") == "'none'", csp
     assert directives.get("script-src") == "'self'" and directives.get("style-src") == "'self'", csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+
+
+def test_an_unhandled_error_is_a_500_with_the_security_headers_and_no_traceback(center: Center) -> None:
+    """Starlette answers an unhandled error from its outermost layer, past the headers' middleware: the
+    500 carried no CSP, nosniff or frame refusal. A route that fails as a bug would."""
+    app = create_app(center.settings, center)
+
+    @app.get("/api/fails")
+    def fails() -> None:
+        raise KeyError("camera-42 secret detail")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/fails")
+    assert r.status_code == 500 and r.json() == {"detail": "internal error (KeyError); the server log has the details"}
+    for name, value in HEADERS.items():
+        assert r.headers.get(name) == value, f"{name} is {r.headers.get(name)!r}, expected {value!r}"
+    assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", "")
 
 
 def _inline_code(html: str) -> list[str]:
