@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 
 from api.admission import REQUESTS_PER_THREAD, Admission, AdmissionControl
-from api.database import ApiDatabase, busy_response, limit_worker_threads, open_api_database
+from api.database import ApiDatabase, busy_response, limit_worker_threads, open_api_database, store_error_response
 from api.deps import RANK, SESSION_COOKIE, SESSION_IDLE_TIMEOUT
 from api.metrics import render_metrics
 from api.routes import invalid_request, router
@@ -72,6 +72,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # outermost: a refusal of AdmissionControl gets the headers too
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.TimeoutError, busy_response)  # type: ignore[arg-type]
+    app.add_exception_handler(sa_exc.OperationalError, store_error_response)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, internal_error)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")

@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from api.security import internal_error
 from runtime.center import Settings
 from store.db import Pool, connect, session_scope
 
@@ -98,3 +99,26 @@ async def busy_response(request: Request, exc: sa_exc.TimeoutError) -> JSONRespo
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
+
+
+DISK_FULL_RETRY_AFTER_S = 60
+_DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
+
+
+def disk_full(exc: sa_exc.OperationalError) -> bool:
+    """Whether the database refused a write for lack of space (SQLite's "database or disk is full",
+    PostgreSQL's disk_full)."""
+    return "database or disk is full" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == _DISK_FULL_SQLSTATE
+
+
+async def store_error_response(request: Request, exc: sa_exc.OperationalError) -> JSONResponse:
+    """A database that cannot write for lack of space is a state to wait out (503 with Retry-After, e.g. a
+    login, which records its session); any other operational error is a 500 like every unhandled one."""
+    if not disk_full(exc):
+        return await internal_error(request, exc)
+    return JSONResponse(
+        {"detail": "the records' disk is full: this request could not be recorded; reading events and evidence "
+                   f"still works; try again in {DISK_FULL_RETRY_AFTER_S} s"},
+        status_code=503,
+        headers={"Retry-After": str(DISK_FULL_RETRY_AFTER_S)},
+    )  # fmt: skip

@@ -97,6 +97,9 @@ with TestClient(create_app(center.settings, center)) as client:
     out["ledger_failed_after_read"] = ledger.failed_reads
     out["audit_failed"] = repo.failed_read_audits.value
     out["ledger_chain"] = ledger.verify()
+    login = TestClient(client.app).post("/api/login", json={"username": "op", "password": "operator-pass-123"})
+    out["login_full"] = [login.status_code, login.headers.get("retry-after"), login.json().get("detail", ""),
+                         login.headers.get("x-content-type-options")]
     second = event(1)
     released = []
     center.dispatcher.add_evidence(second, lambda: center.evidence.write(request(second)),
@@ -173,6 +176,9 @@ def test_full_disk_reads_work_health_degrades_and_evidence_waits_for_space(tmp_p
     assert r["ledger_failed_after_read"] == r["ledger_failed_before_read"] + 2  # the view and the download
     assert r["audit_failed"] >= 2
     assert r["ledger_chain"] == [], "a failed append must not leave half a line in the ledger"
+    # a login records a session: on a full disk it is a state to wait out, not an internal error (it was a 500)
+    status, retry_after, detail, nosniff = r["login_full"]
+    assert (status, retry_after, nosniff) == (503, "60", "nosniff") and "disk is full" in detail, r["login_full"]
     # health: degraded, with the reason, and a metric, while evidence cannot be written
     assert r["healthz_full"]["status"] == "degraded"
     (problem,) = r["healthz_full"]["problems"]
