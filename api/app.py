@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 
 from api.admission import REQUESTS_PER_THREAD, Admission, AdmissionControl
 from api.database import ApiDatabase, busy_response, limit_worker_threads, open_api_database, store_error_response
-from api.deps import RANK, SESSION_COOKIE, SESSION_IDLE_TIMEOUT
+from api.deps import RANK, SESSION_COOKIE
 from api.metrics import render_metrics
 from api.routes import invalid_request, router
 from api.security import SecurityHeaders, internal_error, safe_next
@@ -98,7 +98,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
         if not cookie or db is None:
             return None
         with db.session() as s:
-            found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
+            found = repo.user_for_token(s, cookie, "session", center.settings.session_idle)
             return (found[0].username, found[0].role) if found is not None else None
 
     @app.get("/login", include_in_schema=False)

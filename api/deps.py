@@ -23,9 +23,6 @@ SESSION_COOKIE = "binwatch_session"
 CSRF_HEADER = "X-CSRF-Token"
 RANK = {"operator": 0, "officer": 1, "admin": 2}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# A browser session (cookie) unused for longer than this is refused (401) and must log in again; API
-# tokens (`binwatch user token`) are not affected. Here until runtime Settings can carry it (config.py).
-SESSION_IDLE_TIMEOUT = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -65,15 +62,21 @@ def _api_user(s: Session, token: str) -> Principal:
     return Principal(found[0].username, found[0].role, "api")
 
 
+def session_idle(request: Request) -> dt.timedelta:
+    """How long a browser session may go unused (Settings.session_idle_min) before it must log in again."""
+    center: Center = request.app.state.center
+    return center.settings.session_idle
+
+
 def _session_user(s: Session, request: Request) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise HTTPException(401, "not logged in")
-    found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
+    idle = session_idle(request)
+    found = repo.user_for_token(s, cookie, "session", idle)
     if found is None:
         raise HTTPException(
-            401, f"session expired, ended, or unused for more than {SESSION_IDLE_TIMEOUT.total_seconds() / 60:g} "
-                 "minutes; log in again"
+            401, f"session expired, ended, or unused for more than {idle.total_seconds() / 60:g} minutes; log in again"
         )  # fmt: skip
     user, token = found
     if request.method not in SAFE_METHODS and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), token.csrf):

@@ -28,12 +28,12 @@ from alerts.ledger import LedgerAction
 from api import login_guard
 from api.deps import (
     SESSION_COOKIE,
-    SESSION_IDLE_TIMEOUT,
     Admin,
     CenterDep,
     DatabaseDep,
     Officer,
     Operator,
+    session_idle,
 )
 from api.evidence_files import (
     EVENT_ID_MAX,
@@ -249,7 +249,7 @@ def me(user: Operator, request: Request, db: DatabaseDep) -> dict[str, str]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with db.session() as s:
-            found = repo.user_for_token(s, cookie, "session", SESSION_IDLE_TIMEOUT)
+            found = repo.user_for_token(s, cookie, "session", session_idle(request))
             csrf = found[1].csrf if found else ""
     return {"username": user.username, "role": user.role, "csrf": csrf}
 

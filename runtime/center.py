@@ -63,6 +63,8 @@ class Settings:
     db_wait_s: float = 3.0
     # How long an API request waits for its turn (api/admission.py) before it answers 503 with Retry-After.
     queue_wait_s: float = 10.0
+    # A browser session (cookie) unused for longer than this must log in again; API tokens are not affected.
+    session_idle_min: float = 30.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.api_threads <= 256:
@@ -70,6 +72,12 @@ class Settings:
         for name in ("db_wait_s", "queue_wait_s"):
             if not 0 < getattr(self, name) <= 60:
                 raise ValueError(f"{name} must be more than 0 and at most 60 seconds; got {getattr(self, name)}")
+        if not 1 <= self.session_idle_min <= 24 * 60:
+            raise ValueError(f"session_idle_min must be 1 to 1440 minutes; got {self.session_idle_min}")
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.session_idle_min)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -79,7 +87,23 @@ class Settings:
                 env[name] = Path(os.environ[key])
         if os.environ.get("BINWATCH_DB_URL"):
             env["db_url"] = os.environ["BINWATCH_DB_URL"]
+        for name, key, kind in NUMERIC_ENV:
+            if os.environ.get(key):
+                try:
+                    env[name] = kind(os.environ[key])
+                except ValueError:
+                    what = "a whole number" if kind is int else "a number"
+                    raise ValueError(f"{key} must be {what}; got {os.environ[key]!r}") from None
         return cls(**{**env, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+# Settings a deployment tunes through the environment: (field, variable, type).
+NUMERIC_ENV: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+    ("api_threads", "BINWATCH_API_THREADS", int),
+    ("db_wait_s", "BINWATCH_DB_WAIT_S", float),
+    ("queue_wait_s", "BINWATCH_QUEUE_WAIT_S", float),
+    ("session_idle_min", "BINWATCH_SESSION_IDLE_MIN", float),
+)
 
 
 @dataclass
