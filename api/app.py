@@ -24,7 +24,7 @@ from api.admission import REQUESTS_PER_THREAD, Admission, AdmissionControl
 from api.database import ApiDatabase, busy_response, limit_worker_threads, open_api_database, store_error_response
 from api.deps import RANK, SESSION_COOKIE
 from api.metrics import render_metrics
-from api.routes import invalid_request, router
+from api.routes import invalid_request, record_refused, router
 from api.security import SecurityHeaders, internal_error, safe_next
 from runtime.center import Center, Settings
 from store import repo
@@ -71,6 +71,7 @@ def create_app(settings: Settings, center: Center | None = None) -> FastAPI:
     app.add_middleware(AdmissionControl)
     app.add_middleware(SecurityHeaders)  # outermost: a refusal of AdmissionControl gets the headers too
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(repo.RecordError, record_refused)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.TimeoutError, busy_response)  # type: ignore[arg-type]
     app.add_exception_handler(sa_exc.OperationalError, store_error_response)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, internal_error)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, R
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from alerts.dispatcher import Action
@@ -92,6 +92,13 @@ def _utc(value: dt.datetime) -> dt.datetime:
         return value.astimezone(dt.UTC)
     except OverflowError as e:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise ValueError(f"{value.isoformat()} is outside years 1-9999 once converted to UTC") from e
+
+
+async def record_refused(request: Request, exc: repo.RecordError) -> JSONResponse:
+    """What the records refused, by kind: 404 for what is not recorded (an event, a case, a user, a token),
+    409 for what contradicts the records (a user who exists, an event in an open case), else 422."""
+    status = 404 if isinstance(exc, repo.NotRecorded) else 409 if isinstance(exc, repo.Conflict) else 422
+    return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -447,10 +454,7 @@ async def stream(center: CenterDep, user: Operator) -> StreamingResponse:
 @router.post("/events/{event_id}/ack", tags=["actions"], responses=errors(401, 403, 404, 422))
 def ack(event_id: EventId, db: DatabaseDep, user: Operator) -> dict[str, Any]:
     with db.session() as s:
-        try:
-            row = repo.acknowledge(s, event_id, user.username)
-        except repo.RecordError as e:
-            raise HTTPException(404, str(e)) from e
+        row = repo.acknowledge(s, event_id, user.username)
         repo.audit(s, user.username, "acknowledge", f"event:{event_id}")
         return _event_json(row)
 
@@ -521,10 +525,7 @@ def _manual_shouts(request: Request) -> ManualShouts:
 @router.post("/events/{event_id}/review", tags=["review"], responses=errors(401, 403, 404, 422))
 def review(event_id: EventId, body: ReviewIn, center: CenterDep, db: DatabaseDep, user: Officer) -> dict[str, Any]:
     with db.session() as s:
-        try:
-            r = repo.review(s, event_id, user.username, body.verdict, body.reason)
-        except repo.RecordError as e:
-            raise HTTPException(404 if "no event" in str(e) else 422, str(e)) from e
+        r = repo.review(s, event_id, user.username, body.verdict, body.reason)
         assert center.evidence is not None
         center.evidence.ledger.append(event_id, LedgerAction.VERDICT, user.username,
                                       {"verdict": body.verdict, "reason": body.reason})  # fmt: skip
@@ -542,12 +543,7 @@ def cases(db: DatabaseDep, user: Officer) -> list[dict[str, object]]:
 def new_case(body: CaseIn, db: DatabaseDep, user: Officer) -> dict[str, Any]:
     """Hand confirmed events over as one case; an event already in an open case answers 409."""
     with db.session() as s:
-        try:
-            case = repo.open_case(s, body.event_ids, user.username, body.notes)
-        except repo.CaseConflict as e:
-            raise HTTPException(409, str(e)) from e
-        except repo.RecordError as e:
-            raise HTTPException(422, str(e)) from e
+        case = repo.open_case(s, body.event_ids, user.username, body.notes)
         repo.audit(s, user.username, "hand-over", f"case:{case.id}", {"events": body.event_ids})
         return {"id": case.id, "status": case.status}
 
@@ -558,10 +554,7 @@ CaseId = Annotated[int, PathParam(ge=1, le=DB_INT_MAX)]
 @router.post("/cases/{case_id}/status", tags=["cases"], responses=errors(401, 403, 404, 422))
 def case_status(case_id: CaseId, body: CaseStatusIn, db: DatabaseDep, user: Officer) -> dict[str, Any]:
     with db.session() as s:
-        try:
-            case = repo.advance_case(s, case_id, body.status, body.notes)
-        except repo.RecordError as e:
-            raise HTTPException(404 if "no case" in str(e) else 422, str(e)) from e
+        case = repo.advance_case(s, case_id, body.status, body.notes)
         repo.audit(s, user.username, "case-status", f"case:{case_id}", {"status": body.status})
         return {"id": case.id, "status": case.status}
 
@@ -628,11 +621,6 @@ def _user_json(u: User, tokens: int) -> dict[str, Any]:
             "tokens": tokens}  # fmt: skip
 
 
-def _no_user(e: repo.RecordError) -> HTTPException:
-    return HTTPException(404 if isinstance(e, repo.UnknownUser) else 409 if isinstance(e, repo.UserExists) else 422,
-                         str(e))  # fmt: skip
-
-
 @router.get("/admin/users", tags=["admin"], responses=errors(401, 403))
 def admin_users(db: DatabaseDep, user: Admin) -> list[dict[str, Any]]:
     """Every user, with whether it is disabled and how many live tokens it has."""
@@ -645,10 +633,7 @@ def admin_add_user(body: NewUserIn, db: DatabaseDep, user: Admin) -> dict[str, A
     """Add a user; the password policy applies (at least 12 characters, not a common password)."""
     with db.session() as s:
         with login_guard.hash_slot():
-            try:
-                new = repo.add_user(s, body.username, body.role, body.password)
-            except repo.RecordError as e:
-                raise _no_user(e) from e
+            new = repo.add_user(s, body.username, body.role, body.password)
         repo.audit(s, user.username, "user-add", f"user:{body.username}", {"role": body.role})
         return _user_json(new, 0)
 
@@ -658,10 +643,7 @@ def admin_password(name: UserName, body: PasswordIn, db: DatabaseDep, user: Admi
     """Set a user's password (the policy applies); the user's browser sessions end, API tokens stay."""
     with db.session() as s:
         with login_guard.hash_slot():
-            try:
-                changed = repo.set_password(s, name, body.password)
-            except repo.RecordError as e:
-                raise _no_user(e) from e
+            changed = repo.set_password(s, name, body.password)
         repo.audit(s, user.username, "user-passwd", f"user:{name}")
         return _user_json(changed, len(repo.list_tokens(s, name)))
 
@@ -672,10 +654,7 @@ def admin_disable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any
     if name == user.username:
         raise HTTPException(409, f"an admin cannot disable themselves ({name}); ask another admin or use the CLI")
     with db.session() as s:
-        try:
-            changed = repo.set_disabled(s, name, True)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
+        changed = repo.set_disabled(s, name, True)
         repo.audit(s, user.username, "user-disable", f"user:{name}")
         return _user_json(changed, 0)
 
@@ -683,10 +662,7 @@ def admin_disable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any
 @router.post("/admin/users/{name}/enable", tags=["admin"], responses=errors(401, 403, 404, 422))
 def admin_enable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any]:
     with db.session() as s:
-        try:
-            changed = repo.set_disabled(s, name, False)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
+        changed = repo.set_disabled(s, name, False)
         repo.audit(s, user.username, "user-enable", f"user:{name}")
         return _user_json(changed, len(repo.list_tokens(s, name)))
 
@@ -695,10 +671,7 @@ def admin_enable(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, Any]
 def admin_tokens(name: UserName, db: DatabaseDep, user: Admin) -> list[dict[str, Any]]:
     """A user's live tokens (sessions and API tokens): id, kind, created, expires, last used; never the secret."""
     with db.session() as s:
-        try:
-            tokens = repo.list_tokens(s, name)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
+        tokens = repo.list_tokens(s, name)
         return [{"id": t.id, "kind": t.kind, "created": t.created.isoformat(), "expires": t.expires.isoformat(),
                  "last_used": t.last_used.isoformat() if t.last_used else None} for t in tokens]  # fmt: skip
 
@@ -707,10 +680,7 @@ def admin_tokens(name: UserName, db: DatabaseDep, user: Admin) -> list[dict[str,
 def admin_revoke_all(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, int]:
     """Revoke every token of a user (sessions included): they stop working at once."""
     with db.session() as s:
-        try:
-            n = repo.revoke_user_tokens(s, name, None)
-        except repo.RecordError as e:
-            raise _no_user(e) from e
+        n = repo.revoke_user_tokens(s, name, None)
         repo.audit(s, user.username, "token-revoke", f"user:{name}", {"tokens": "all", "revoked": n})
         return {"revoked": n}
 
@@ -719,9 +689,6 @@ def admin_revoke_all(name: UserName, db: DatabaseDep, user: Admin) -> dict[str, 
 def admin_revoke(name: UserName, token_id: TokenId, db: DatabaseDep, user: Admin) -> dict[str, int]:
     """Revoke one token of a user, by the id that the token list shows."""
     with db.session() as s:
-        try:
-            n = repo.revoke_user_tokens(s, name, token_id)
-        except repo.RecordError as e:  # no such user, or no such token of the user
-            raise HTTPException(404, str(e)) from e
+        n = repo.revoke_user_tokens(s, name, token_id)
         repo.audit(s, user.username, "token-revoke", f"user:{name}", {"token": token_id})
         return {"revoked": n}

@@ -43,7 +43,15 @@ log = logging.getLogger("binwatch.store")
 
 
 class RecordError(ValueError):
-    """A request the records cannot accept (unknown event, a dismissal without a reason...)."""
+    """A request the records cannot accept (a dismissal without a reason, a weak password...)."""
+
+
+class NotRecorded(RecordError):
+    """What the request names is not in the records (an event, a case, a user, a token)."""
+
+
+class Conflict(RecordError):
+    """A request that contradicts what is recorded (a user who exists, an event already in an open case)."""
 
 
 def sync_config(s: Session, city: CityConfig) -> None:
@@ -190,7 +198,7 @@ def list_events(s: Session, f: EventFilter, limit: int = 50, offset: int = 0) ->
 def review(s: Session, event_id: str, username: str, verdict: str, reason: str = "") -> Review:
     row = s.get(EventRow, event_id)
     if row is None:
-        raise RecordError(f"no event {event_id!r}")
+        raise NotRecorded(f"no event {event_id!r}")
     if verdict not in ("confirmed", "dismissed"):
         raise RecordError(f"verdict must be 'confirmed' or 'dismissed'; got {verdict!r}")
     if verdict == "dismissed" and not reason.strip():
@@ -204,7 +212,7 @@ def review(s: Session, event_id: str, username: str, verdict: str, reason: str =
 CASE_FLOW = {"handed_over": ("rectified",), "rectified": ("closed",), "closed": ()}
 
 
-class CaseConflict(RecordError):
+class CaseConflict(Conflict):
     """A hand-over the records refuse because an event is already in an open case."""
 
 
@@ -254,7 +262,7 @@ def open_case(s: Session, event_ids: Sequence[str], username: str, notes: str = 
 def advance_case(s: Session, case_id: int, status: str, notes: str = "") -> Case:
     case = s.get(Case, case_id)
     if case is None:
-        raise RecordError(f"no case {case_id}")
+        raise NotRecorded(f"no case {case_id}")
     if status not in CASE_FLOW[case.status]:
         allowed = ", ".join(CASE_FLOW[case.status]) or "nothing (closed)"
         raise RecordError(f"case {case_id} is {case.status}; it can move to {allowed}, not {status!r}")
@@ -332,7 +340,7 @@ def case_records(s: Session, event_ids: Sequence[str]) -> dict[str, object]:
 def set_legal_hold(s: Session, event_id: str, hold: bool) -> None:
     row = s.get(EventRow, event_id)
     if row is None:
-        raise RecordError(f"no event {event_id!r}")
+        raise NotRecorded(f"no event {event_id!r}")
     row.legal_hold = hold
 
 
@@ -404,11 +412,11 @@ def add_user(s: Session, username: str, role: str, password: str) -> User:
     return user
 
 
-class UnknownUser(RecordError):
+class UnknownUser(NotRecorded):
     """No user of that name."""
 
 
-class UserExists(RecordError):
+class UserExists(Conflict):
     """A user of that name exists already."""
 
 
@@ -586,7 +594,7 @@ def revoke_user_tokens(s: Session, username: str, token_id: str | None) -> int:
         q = q.where(AuthToken.token_sha256.startswith(token_id))
     hashes = list(s.scalars(q))
     if token_id is not None and not hashes:
-        raise RecordError(f"user {username!r} has no token {token_id}")
+        raise NotRecorded(f"user {username!r} has no token {token_id}")
     s.execute(
         delete(AuthToken).where(AuthToken.token_sha256.in_(hashes)), execution_options={"synchronize_session": False}
     )
@@ -602,7 +610,7 @@ def revoke_token(s: Session, token: str) -> None:
 def acknowledge(s: Session, event_id: str, username: str) -> EventRow:
     row = s.get(EventRow, event_id)
     if row is None:
-        raise RecordError(f"no event {event_id!r}")
+        raise NotRecorded(f"no event {event_id!r}")
     if row.status == "new":
         row.status, row.updated = "acknowledged", utcnow()
     return row
