@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +98,13 @@ def binwatch(*args: str, env: dict[str, str] | None = None, check: bool = False)
     if check and run.returncode != 0:
         raise AssertionError(f"binwatch {' '.join(args)} exited {run.returncode}:\n{run.stderr[-3000:]}")
     return run
+
+
+def silent_wav(path: Path) -> Path:
+    """A 0.1-s silent 8 kHz mono WAV: a recording for a message, where only its playing matters."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    return path

@@ -22,7 +22,6 @@ import re
 import socket
 import sqlite3
 import time
-import wave
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from store.db import session_scope
 from streams.ring import read_file_packets
 from streams.writer import H264Writer
 from tests.alerts.camera_server import CameraServer, WebhookServer
-from tests.conftest import binwatch
+from tests.conftest import binwatch, silent_wav
 from tests.streams.conftest import synthetic_frames
 
 CANARY = "cnry7Qx2"  # every placement's secret starts with it; found anywhere, it names its placement
@@ -128,15 +127,6 @@ def servers() -> Iterator[tuple[WebhookServer, CameraServer]]:
     speaker.close()
 
 
-def _recording(path: Path) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
-    return path
-
-
 def _clip(path: Path) -> Path:
     with H264Writer(path, 320, 240, 25.0, gop_s=1.0) as writer:
         for frame in synthetic_frames(75, 320, 240):
@@ -161,7 +151,7 @@ def test_the_canary_secret_is_nowhere(
 ) -> None:
     hook, speaker = servers
     city = tmp_path / "city.yaml"
-    city.write_text(_city(hook.url, speaker.url, _recording(tmp_path / "say.wav")), encoding="utf-8")
+    city.write_text(_city(hook.url, speaker.url, silent_wav(tmp_path / "say.wav")), encoding="utf-8")
     assert all(secret(p) in city.read_text() for p in PLACEMENTS[:6])
 
     _command_line(city, tmp_path, outputs)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from store import repo
 from store.db import session_scope
 from tests.alerts.camera_server import WebhookServer
 from tests.api.test_api import _events, _login, _users
+from tests.conftest import silent_wav
 
 BIG = str(2**63)
 EID = "cam-a-littering-000010000-0"  # the first event _events records
@@ -215,15 +215,6 @@ def speaker() -> Iterator[WebhookServer]:
     hook.close()
 
 
-def _wav(path: Path) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
-    return path
-
-
 @pytest.mark.parametrize(
     ("cooldown_s", "cameras", "expected", "heard"),
     [
@@ -236,7 +227,7 @@ def test_a_second_manual_shout_within_the_cooldown_answers_429_and_is_not_sent(
     tmp_path: Path, speaker: WebhookServer, cooldown_s: float, cameras: list[str], expected: list[int], heard: int
 ) -> None:
     cfg = tmp_path / "city.yaml"
-    wav = _wav(tmp_path / "shout.wav")
+    wav = silent_wav(tmp_path / "shout.wav")
     cfg.write_text(
         CITY.replace("COOLDOWN", str(cooldown_s)).replace("WAV", str(wav)).replace("HOOK", speaker.url),
         encoding="utf-8",
