@@ -37,7 +37,16 @@ same, and, from the cache, the very same files.
     .venv/bin/python bench/accuracy.py                       # 300 clips, a new seed base, 2 jobs
     .venv/bin/python bench/accuracy.py --clips 6 --jobs 2    # a quick look
     .venv/bin/python bench/accuracy.py --seed-base 123456    # repeat that run exactly
+    .venv/bin/python bench/accuracy.py --seed-base 123456 --results bench/results/sweep-123456.jsonl --stop-after 120
     .venv/bin/python bench/accuracy.py --model ../shared/data/eval/coco-yolov8n-int8/yolov8n_int8.onnx --imgsz 640
+
+A sweep longer than one sitting adds up in a results file: with --results FILE each clip's result
+(parameters, truth, events, warnings) is appended to FILE as it is scored, together with the run's
+identity: seed base, draw ranges, model (name and hash), input size, analysis rate, drops, rule
+overrides, and hashes of the analysis code and of the rendering code. A later run with the same FILE
+scores the clips already there and runs only the rest, in draw order; a line of another identity
+(the code changed, another model or seed base) is refused, naming what differs, so one sweep is
+always one version of the code on one draw.
 
 With --jobs N > 1, N worker processes each load the model once, pinned to a CPU of their own with
 one thread for torch and OpenCV: OpenVINO then compiles it for one core and keeps inference there,
@@ -90,6 +99,9 @@ BOOTSTRAP_TAG = 0xB007
 REPRO_DIR = Path("out/repro")
 _ROOT = Path(__file__).resolve().parent.parent
 _RENDERING_CODE = ("sim/*.py", "streams/writer.py", "config.py")
+# What a clip's analysis comes from (the loop, the detector and rules, decoding, the camera config), so that a
+# results file (--results) only ever adds up clips analysed by the same code.
+_ANALYSIS_CODE = ("detector/**/*.py", "runtime/loop.py", "streams/*.py", "config.py")
 
 
 # ---- what each clip is ----------------------------------------------------------------------------
@@ -157,12 +169,31 @@ def draw_seed_base(clips: int) -> int:
     return SEED_FLOOR + secrets.randbelow(SEED_CEILING - SEED_FLOOR - clips + 1)
 
 
-def rendering_code_hash() -> str:
-    """A short hash of the code a clip's files come from, so the cache never serves a stale clip."""
+def _code_hash(patterns: Sequence[str]) -> str:
     h = hashlib.sha256()
-    for pattern in _RENDERING_CODE:
+    for pattern in patterns:
         for path in sorted(_ROOT.glob(pattern)):
             h.update(path.relative_to(_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def rendering_code_hash() -> str:
+    """A short hash of the code a clip's files come from, so the cache never serves a stale clip."""
+    return _code_hash(_RENDERING_CODE)
+
+
+def analysis_code_hash() -> str:
+    """A short hash of the code that turns a clip into events (see ``_ANALYSIS_CODE``)."""
+    return _code_hash(_ANALYSIS_CODE)
+
+
+def model_hash(path: Path) -> str:
+    """A short hash of a model file, or of every file of a model directory (an OpenVINO copy)."""
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+        if f.is_file():
+            h.update(f.relative_to(path).as_posix().encode() + b"\0" if path.is_dir() else b"")
+            h.update(f.read_bytes())
     return h.hexdigest()[:10]
 
 
@@ -194,6 +225,98 @@ class ClipResult:
     rules: RuleParams
     render_s: float  # 0 when the clip came from the cache
     analyze_s: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "params": self.params.as_json(),
+            "lighting": self.lighting,
+            "open_at_start": self.open_at_start,
+            "truth": self.truth,
+            "exits": self.exits,
+            "predictions": self.predictions,
+            "warnings": self.warnings,
+            "rules": self.rules.model_dump(mode="json"),
+            "render_s": self.render_s,
+            "analyze_s": self.analyze_s,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ClipResult:
+        p = doc["params"]
+        params = ClipParams(
+            p["index"], Scenario(p["scenario"]), p["seed"], p["size"][0], p["size"][1], p["fps"], p["duration_s"],
+            dt.datetime.fromisoformat(p["start"]),
+        )  # fmt: skip
+        return cls(
+            params, doc["lighting"], doc["open_at_start"], doc["truth"], doc["exits"], doc["predictions"],
+            doc["warnings"], RuleParams.model_validate(doc["rules"]), doc["render_s"], doc["analyze_s"],
+        )  # fmt: skip
+
+
+# ---- a sweep's results, kept across runs ------------------------------------------------------------
+def run_identity(settings: RunSettings, seed_base: int, ranges: Ranges) -> dict[str, Any]:
+    """Everything a clip's result depends on besides its index: clips of one identity add up to one sweep."""
+    return {
+        "seed_base": seed_base,
+        "ranges": {
+            "scenarios": [s.value for s in ranges.scenarios],
+            "sizes": [list(s) for s in ranges.sizes],
+            "clip_fps": list(ranges.clip_fps),
+            "durations_s": list(ranges.durations_s),
+        },
+        "model": settings.model.name,
+        "model_hash": model_hash(settings.model),
+        "imgsz": settings.imgsz,
+        "fps": settings.fps,
+        "drop": settings.drop,
+        "left_objects": settings.left_objects,
+        "rule_overrides": dict(settings.rule_overrides),
+        "analysis_code": analysis_code_hash(),
+        "rendering_code": rendering_code_hash(),
+    }
+
+
+class ResultsMismatch(ValueError):
+    """A results file holds clips of another run (other code, model, settings or seed base)."""
+
+
+def load_results(path: Path, identity: Mapping[str, Any]) -> dict[int, ClipResult]:
+    """The clips already scored in ``path`` (JSON lines, one clip each), by index; none if it does not exist.
+
+    Every line must be of this ``identity``: a sweep is the same code on the same clips, never a mix, so a
+    line of another run is refused, naming what differs."""
+    if not path.exists():
+        return {}
+    done: dict[int, ClipResult] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            run, clip = doc["run"], doc["clip"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ResultsMismatch(f"{path}:{n}: not a results line ({e}); expected an object with run, clip") from e
+        differs = [f"{k} {run.get(k)!r} there, {v!r} now" for k, v in identity.items() if run.get(k) != v]
+        if differs:
+            raise ResultsMismatch(
+                f"{path}:{n} holds a clip of another run ({'; '.join(differs)}): a sweep adds up clips of one "
+                "code, model, settings and seed base; name another --results file"
+            )
+        try:
+            r = ClipResult.from_json(clip)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ResultsMismatch(f"{path}:{n}: a clip result that does not read back ({type(e).__name__}: {e})") from e
+        done[r.params.index] = r
+    return done
+
+
+def append_result(path: Path, identity: Mapping[str, Any], r: ClipResult) -> None:
+    """Add one clip's result to ``path`` for good (flushed and synced): a run stopped later keeps it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"run": identity, "clip": r.as_json()}, ensure_ascii=False, sort_keys=True) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 _worker: tuple[RunSettings, YoloDetector, set[int] | None] | None = None  # per process, set by _start_worker
@@ -290,6 +413,8 @@ def _render_and_analyse(p: ClipParams, settings: RunSettings, detector: YoloDete
 def run_clips(params: Sequence[ClipParams], settings: RunSettings, jobs: int) -> Iterator[ClipResult | None]:
     """Results in the order the clips finish (None for a clip not started before ``settings.stop_at``);
     ``jobs`` > 1 runs them in that many worker processes, each taking the next clip in draw order."""
+    if not params:
+        return
     if jobs <= 1 or len(params) <= 1:
         _start_worker(settings)
         yield from map(_run_clip, params)
@@ -632,6 +757,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MIN",
         help="start no clip after MIN minutes; the clips started (the first ones drawn) finish and are scored",
     )
+    ap.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="keep each clip's result in FILE (JSON lines) and score the clips already there instead of running "
+        "them again: a sweep too long for one sitting adds up over several runs of the same code and settings",
+    )
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
     return ap
@@ -715,9 +848,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         render_s = render_clips(params, settings.cache, args.jobs)
         print(f"rendered {len(params)} clips in {time.perf_counter() - t0:.0f} s ({render_s:.0f} s summed over jobs)")
         return 0
-    scores: list[ClipScore] = []
-    for r in run_clips(params, settings, args.jobs):
+    identity = run_identity(settings, seed_base, ranges)
+    done: dict[int, ClipResult] = {}
+    if args.results is not None:
+        try:
+            done = {i: r for i, r in load_results(args.results, identity).items() if i < args.clips}
+        except ResultsMismatch as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"results {args.results}: {len(done)} of the {args.clips} clips already scored there "
+              f"(analysis code {identity['analysis_code']}, model {identity['model_hash']})", flush=True)  # fmt: skip
+    scores = [score_clip(r, kinds) for r in done.values()]
+    for r in run_clips([p for p in params if p.index not in done], settings, args.jobs):
         if r is not None:
+            if args.results is not None:
+                append_result(args.results, identity, r)
             scores.append(score_clip(r, kinds))
             print(clip_line(scores[-1], len(scores), args.clips), flush=True)
     scores.sort(key=lambda s: s.result.params.index)
@@ -725,7 +870,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not scores:
             print(f"no clip was started within --stop-after {args.stop_after:g} min", file=sys.stderr)
             return 1
-        assert [s.result.params.index for s in scores] == list(range(len(scores))), "clips are taken in draw order"
+        if [s.result.params.index for s in scores] != list(range(len(scores))):
+            print(f"the clips scored are not the first {len(scores)} of the draw (a results file with gaps?): "
+                  f"{sorted(s.result.params.index for s in scores)}", file=sys.stderr)  # fmt: skip
+            return 1
         argv = cut_short_argv(argv, len(scores))
         print(f"cut short by --stop-after {args.stop_after:g} min: the first {len(scores)} of the {args.clips} clips "
               f"drawn were scored, the rest not started; the same clips: --clips {len(scores)}")  # fmt: skip

@@ -153,6 +153,20 @@ def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys:
     # A time bound that passes before any clip starts (the workers take seconds to load the model) scores nothing.
     assert accuracy.main([*argv, "--cache", str(tmp_path / "clips"), "--stop-after", "0.0001"]) == 1
     assert "no clip was started within --stop-after 0.0001 min" in capsys.readouterr().err
+    # A sweep that adds up over runs: the first run keeps its first clip, the second runs only the other.
+    results = tmp_path / "sweep.jsonl"
+    one = ["--seed-base", str(SEED_BASE), "--clips", "1", "--jobs", "1", *SMOKE, "--cache", str(tmp_path / "clips")]
+    assert accuracy.main([*one, "--results", str(results)]) == 0
+    assert len(results.read_text().splitlines()) == 1
+    capsys.readouterr()
+    fresh_cache = tmp_path / "fresh"  # the kept clip is neither rendered nor analysed again: only clip 1 is
+    assert accuracy.main([*argv, "--cache", str(fresh_cache), "--results", str(results), "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of the 2 clips already scored there" in out
+    assert [p.name.split("-")[0] for p in fresh_cache.glob("*/*")] == ["passerby"]
+    assert len(results.read_text().splitlines()) == 2
+    again = json.loads(report.read_text())
+    assert again["totals"] == doc["totals"] and again["clips"] == 2
 
 
 @pytest.mark.parametrize(
@@ -166,6 +180,57 @@ def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys:
 def test_a_run_cut_short_repeats_as_the_clips_it_scored(argv: list[str], expected: list[str]) -> None:
     """Cut short by --stop-after after the first 118 clips of the draw, a run repeats as those 118."""
     assert accuracy.cut_short_argv(argv, 118) == expected
+
+
+def _result(index: int) -> ClipResult:
+    truth = {"kind": "littering", "actor": "p0", "t_drop_s": 5.0, "t_leave_s": 8.0, "bbox": [10, 10, 20, 20]}
+    pred = {"kind": "littering", "t_s": 18.5, "t_start_s": 5.2, "bbox": [11, 10, 20, 21]}
+    return ClipResult(draw_clip(SEED_BASE, index), "dusk", True, [truth], {"p0": 12.0}, [pred], [], RuleParams(), 3, 4)
+
+
+IDENTITY = {"seed_base": SEED_BASE, "analysis_code": "abc", "model_hash": "m1", "fps": 5.0}
+
+
+def test_a_results_file_reads_back_the_clips_it_kept(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    assert accuracy.load_results(path, IDENTITY) == {}
+    for i in (0, 1):
+        accuracy.append_result(path, IDENTITY, _result(i))
+    back = accuracy.load_results(path, IDENTITY)
+    assert back == {0: _result(0), 1: _result(1)}
+    assert accuracy.score_clip(back[1], ("littering",)).counts["littering"].matched == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"analysis_code": "abd"}, "analysis_code 'abc' there, 'abd' now"),
+        ({"model_hash": "m2"}, "model_hash 'm1' there, 'm2' now"),
+        ({"seed_base": SEED_BASE + 1, "fps": 2.0}, f"seed_base {SEED_BASE} there, {SEED_BASE + 1} now; fps 5.0 there"),
+    ],
+)
+def test_a_results_file_of_another_run_is_refused(tmp_path: Path, change: dict[str, object], named: str) -> None:
+    """Clips of other code, another model or other settings never add up into one sweep."""
+    path = tmp_path / "r.jsonl"
+    accuracy.append_result(path, IDENTITY, _result(0))
+    with pytest.raises(accuracy.ResultsMismatch, match=r"r\.jsonl:1 holds a clip of another run") as e:
+        accuracy.load_results(path, IDENTITY | change)
+    assert named in str(e.value)
+
+
+@pytest.mark.parametrize("line", ["not json", '{"run": {}}', '["a"]'])
+def test_a_broken_results_line_is_named(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "r.jsonl"
+    accuracy.append_result(path, IDENTITY, _result(0))
+    with path.open("a") as f:
+        f.write(line + "\n")
+    with pytest.raises(accuracy.ResultsMismatch, match=r"r\.jsonl:2: not a results line"):
+        accuracy.load_results(path, IDENTITY)
+
+
+def test_the_run_identity_changes_with_the_analysis_code_not_with_the_api() -> None:
+    assert "detector/**/*.py" in accuracy._ANALYSIS_CODE and "runtime/loop.py" in accuracy._ANALYSIS_CODE
+    assert not any(p.startswith(("api", "store", "alerts", "web")) for p in accuracy._ANALYSIS_CODE)
 
 
 def test_a_clips_cache_name_holds_every_parameter() -> None:
