@@ -19,12 +19,15 @@ from pathlib import Path
 import av
 import numpy as np
 
-from sim.clip import X264_PARAMS, X264_PRESET, write_clip
+from sim.clip import X264_PRESET, camera_x264_params, write_clip
 from sim.scenarios import Scenario
 from sim.scene import SimScene, SimSpec
 from streams.writer import H264Writer
 
-ENCODERS = {"camera-like (sim.clip)": (X264_PRESET, X264_PARAMS), "veryfast (before)": ("veryfast", "")}
+ENCODERS = {
+    "camera-like (sim.clip)": (X264_PRESET, camera_x264_params(1920, 1080, 15.0)),
+    "veryfast (before)": ("veryfast", ""),
+}
 
 
 def compare_encoders(seed: int, frames: int = 150) -> None:

@@ -17,6 +17,25 @@ from streams.writer import H264Writer
 # simulator's noisy frames) with the two tools every camera encoder keeps.
 X264_PRESET = "ultrafast"
 X264_PARAMS = "deblock=0,0:cabac=1"
+# A camera's VBR: quality-driven (the scene's CRF) under a peak rate by resolution, 4 Mbit/s for a
+# 1920x1080 main stream, falling with the pixel count to the 0.5-1 Mbit/s of a 640x360 sub-stream, with
+# a one-second buffer and a fixed group of pictures: a key frame every two seconds, none on scene cuts.
+MAIN_STREAM_KBPS = 4096
+MAIN_STREAM_PIXELS = 1920 * 1080
+MIN_KBPS, MAX_KBPS = 384, 8192
+
+
+def camera_kbps(width: int, height: int) -> int:
+    """The peak bitrate a camera's encoder holds at this size (kbit/s)."""
+    kbps = MAIN_STREAM_KBPS * (width * height / MAIN_STREAM_PIXELS) ** 0.75
+    return int(min(MAX_KBPS, max(MIN_KBPS, round(kbps))))
+
+
+def camera_x264_params(width: int, height: int, fps: float) -> str:
+    """``X264_PARAMS`` plus the rate cap and key-frame interval of a camera at this size and rate."""
+    kbps = camera_kbps(width, height)
+    keyint = max(1, round(2 * fps))
+    return f"{X264_PARAMS}:vbv-maxrate={kbps}:vbv-bufsize={kbps}:keyint={keyint}:scenecut=0"
 
 
 def yolo_lines(boxes: list[Box], width: int, height: int) -> list[str]:
@@ -46,7 +65,8 @@ def write_clip(
     tmp_video = out_dir / "video.mp4.part.mp4"
     # One encoder thread: a seed gives the same bytes on every machine and under any load, so a clip
     # rendered again to reproduce a result is the clip that gave it. Encoded as an IP camera's hardware
-    # encoder does: no B-frames or lookahead, the simplest motion search, CABAC and the deblocking filter on.
+    # encoder does: no B-frames or lookahead, the simplest motion search, CABAC and the deblocking filter on,
+    # a peak bitrate by resolution and a key frame every two seconds.
     with H264Writer(
         tmp_video,
         spec.width,
@@ -55,7 +75,7 @@ def write_clip(
         crf=scene.layout.crf,
         preset=X264_PRESET,
         threads=1,
-        x264_params=X264_PARAMS,
+        x264_params=camera_x264_params(spec.width, spec.height, spec.fps),
     ) as w:
         for i in range(n):
             img, boxes = scene.renderer.render(i / spec.fps, i, with_boxes=labels)
