@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from alerts.accounting import record_recovery
 from alerts.digests import model_identity
 from alerts.dispatcher import CameraRoute, Dispatcher
-from alerts.evidence import EvidenceContext, EvidenceStore
+from alerts.evidence import MIN_FREE_BYTES, EvidenceContext, EvidenceStore
 from alerts.speakers import make_speaker
 from config import CameraConfig, CityConfig, load_city_config
 from detector.batching import BatchingDetector
@@ -65,6 +65,9 @@ class Settings:
     queue_wait_s: float = 10.0
     # A browser session (cookie) unused for longer than this must log in again; API tokens are not affected.
     session_idle_min: float = 30.0
+    # Less free space than this on the evidence disk is a problem on /healthz, /metrics and the wall, before
+    # any write fails (a write that fails for lack of space is one whatever this says).
+    evidence_min_free_mb: float = MIN_FREE_BYTES / 2**20
 
     def __post_init__(self) -> None:
         if not 1 <= self.api_threads <= 256:
@@ -74,6 +77,8 @@ class Settings:
                 raise ValueError(f"{name} must be more than 0 and at most 60 seconds; got {getattr(self, name)}")
         if not 1 <= self.session_idle_min <= 24 * 60:
             raise ValueError(f"session_idle_min must be 1 to 1440 minutes; got {self.session_idle_min}")
+        if not 0 <= self.evidence_min_free_mb <= 2**30:
+            raise ValueError(f"evidence_min_free_mb must be 0 to 2**30 MiB; got {self.evidence_min_free_mb}")
 
     @property
     def session_idle(self) -> dt.timedelta:
@@ -103,6 +108,7 @@ NUMERIC_ENV: tuple[tuple[str, str, type[int] | type[float]], ...] = (
     ("db_wait_s", "BINWATCH_DB_WAIT_S", float),
     ("queue_wait_s", "BINWATCH_QUEUE_WAIT_S", float),
     ("session_idle_min", "BINWATCH_SESSION_IDLE_MIN", float),
+    ("evidence_min_free_mb", "BINWATCH_EVIDENCE_MIN_FREE_MB", float),
 )
 
 
@@ -143,7 +149,7 @@ class Center:
         s = self.settings
         engine = self.open_records()
         assert self.city is not None
-        self.evidence = EvidenceStore(s.data_dir)
+        self.evidence = EvidenceStore(s.data_dir, min_free_bytes=round(s.evidence_min_free_mb * 2**20))
         recovery = self.evidence.recover()
         cams = [cam.id for _, _, cam in self.city.cameras()]
         for note in recovery.notes + record_recovery(engine, recovery, self.evidence.directories(), cams):

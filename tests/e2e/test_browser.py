@@ -57,16 +57,25 @@ def speaker() -> Iterator[WebhookServer]:
     hook.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, speaker: WebhookServer) -> Iterator[tuple[str, Path]]:
+def _need_chromium() -> None:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (Debian package chromium; `make system-deps` installs it)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    root = tmp_path_factory.mktemp("e2e")
-    (root / "city.yaml").write_text(CITY.replace("HOOK", speaker.url), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_") and k != "BINWATCH_DB_URL"}
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("YOLO_") and k != "BINWATCH_DB_URL"}
+
+
+def _start_server(
+    root: Path, city: str, ready: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`binwatch run` on ``city`` with users op and off, once /healthz says ``ready`` ("online": a camera is
+    online; "up": it answers at all). Its log is root/server.log."""
+    (root / "city.yaml").write_text(city, encoding="utf-8")
+    env = _env() | (extra_env or {})
     for name, role in (("op", "operator"), ("off", "officer")):
         add = [sys.executable, "-m", "service", "user", "add", name, "--role", role, "--password-stdin"]
         subprocess.run(
@@ -78,20 +87,29 @@ def server(tmp_path_factory: pytest.TempPathFactory, speaker: WebhookServer) -> 
         [sys.executable, "-m", "service", "run", "--config", str(root / "city.yaml"), "--data", str(root / "data"),
          "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
+    log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url + "/healthz", timeout=1).json().get("online") == 1:
-                break
+            health = httpx.get(url + "/healthz", timeout=1).json()
+            if ready == "up" or health.get("online") == 1:
+                return proc, url
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
             raise AssertionError(f"binwatch run exited {proc.returncode}:\n{(root / 'server.log').read_text()[-3000:]}")
         time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("binwatch run did not come up:\n" + (root / "server.log").read_text()[-3000:])
+    proc.kill()
+    raise AssertionError("binwatch run did not come up:\n" + (root / "server.log").read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, speaker: WebhookServer) -> Iterator[tuple[str, Path]]:
+    _need_chromium()
+    root = tmp_path_factory.mktemp("e2e")
+    proc, url = _start_server(root, CITY.replace("HOOK", speaker.url), "online")
+    env = _env()
     yield url, root / "data"
     # Ctrl-C while a browser still follows the live feed: the feed must not hold the shutdown up.
     token = subprocess.run([sys.executable, "-m", "service", "user", "token", "op", "--data", str(root / "data")],
@@ -100,7 +118,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, speaker: WebhookServer) -> 
         assert next(feed.iter_lines()) == ": connected"
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
-    log.close()
     text = (root / "server.log").read_text()
     assert "Application shutdown complete" in text, "Ctrl-C must stop the pipelines and close cleanly:\n" + text[-2000:]
     assert "Traceback" not in text, text[-3000:]
@@ -209,3 +226,47 @@ def test_wall_alert_review_and_export_in_chromium(server: tuple[str, Path], spea
             officer.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
         finally:
             browser.close()
+
+
+UNREACHABLE_CITY = """
+city: 演示
+communities:
+- id: c01
+  name: 阳光花园
+  points:
+  - id: c01-p1
+    cameras:
+    - id: cam-far
+      source: rtsp://127.0.0.1:9/stream
+"""
+
+
+def test_the_wall_says_when_the_center_has_a_problem_and_when_it_is_out_of_reach(tmp_path: Path) -> None:
+    """Less free space on the evidence disk than the deployment asks for (here: 2**30 MiB, more than any disk) is a
+    problem the wall shows as a banner, with the center's own words; a center that dies is a banner too."""
+    from playwright.sync_api import sync_playwright
+
+    _need_chromium()
+    proc, url = _start_server(tmp_path, UNREACHABLE_CITY, "up", {"BINWATCH_EVIDENCE_MIN_FREE_MB": str(2**30)})
+    try:
+        assert httpx.get(url + "/healthz").json()["status"] == "degraded"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                _login(page, url, "op")
+                page.wait_for_selector("#problems:not([hidden])", timeout=10_000)
+                text = page.inner_text("#problems")
+                assert text.startswith("监控中心故障: evidence disk nearly full"), text
+                assert "expected at least 1073741824 MiB" in text, text
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "wall-problem.png"))
+                proc.kill()  # the center dies: the wall must not go on looking as if all were well
+                proc.wait(10)
+                _wait_until(page, "document.getElementById('problems').textContent.includes('连接已断开')", 12)
+                assert not page.is_hidden("#problems")
+            finally:
+                browser.close()
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -19,6 +19,7 @@ const I18N = {
     outcome: "结果", shout_ok: "已播放", shout_failed: "播放失败", shout_skipped: "未播放（冷却或静音时段）",
     shout_none: "无喇叭", became_event: "已成立乱扔事件", no_event_yet: "未成立（已拾起、仍在等待或人员未离开）",
     no_warnings: "暂无现场喊话", more: "显示更多",
+    center_problems: "监控中心故障", center_lost: "与监控中心的连接已断开，自",
   },
   en: {
     title: "Garbage sorting monitoring center", wall: "Wall", review: "Review queue", admin: "Config", logout: "Log out",
@@ -39,6 +40,7 @@ const I18N = {
     outcome: "Outcome", shout_ok: "played", shout_failed: "failed", shout_skipped: "not played (cooldown or quiet hours)",
     shout_none: "no speaker", became_event: "became a littering event", no_event_yet: "no event (picked up, still waiting, or the person stayed)",
     no_warnings: "No warnings yet", more: "Show more",
+    center_problems: "Monitoring center problem", center_lost: "Connection to the monitoring center lost since",
   },
 };
 

@@ -48,6 +48,27 @@
     banner.classList.add("on"); banner.title = e.event_id;
     clearTimeout(banner.timer); banner.timer = setTimeout(() => banner.classList.remove("on"), 60000);
   });
+  // The center's own state: a problem it reports (/healthz "degraded", e.g. no space for evidence) or its
+  // being out of reach is a banner over the wall, so nobody watches a wall that has stopped telling the truth.
+  const problems = document.getElementById("problems");
+  let lostSince = null;
+  async function health() {
+    let text = "";
+    try {
+      const r = await fetch("/healthz", { cache: "no-store", signal: AbortSignal.timeout(4000) });
+      if (!r.ok) throw new Error(String(r.status));
+      const h = await r.json();
+      lostSince = null;
+      if (h.status === "degraded") text = BW.t("center_problems") + ": " + h.problems.join("; ");
+    } catch (err) {
+      lostSince = lostSince || new Date();
+      text = BW.t("center_lost") + " " + lostSince.toLocaleTimeString();
+    }
+    problems.textContent = text;
+    problems.hidden = !text;
+  }
+  await health();
+  setInterval(health, 3000);
   await cameras();
-  setInterval(cameras, 2000);
+  setInterval(() => cameras().catch(() => {}), 2000);
 })();
