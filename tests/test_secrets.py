@@ -4,24 +4,28 @@ everywhere binwatch writes text: it must be nowhere (issue 16, deliverable 3).
 Placements: an RTSP URL's userinfo, an RTSP URL's ``?password=``, a webhook URL's userinfo and its
 ``?token=``, a webhook header, a Hikvision speaker's password, two YAML files that do not parse (the
 secret on the offending line), and a PostgreSQL URL's password. Run: ``check-config -v`` and its
-errors, a command on the PostgreSQL URL, and the monitoring center itself (its cameras reconnecting
+errors, a command on a PostgreSQL URL, and the monitoring center itself, once on SQLite and once on the
+real PostgreSQL server reached through a URL with the canary as its password (its cameras reconnecting
 to RTSP servers that are down, webhook shouts against a real local server that answers 500, a
 Hikvision shout against a real digest-auth server, the API, a case export). Scanned: every log
-record and everything written to stdout/stderr, every API response body, /metrics, every row of the
-SQLite database and its files, every file under the data directory (manifests, ledger), every file
-of the case package, and the command-line output. Each scanned output is also checked to be there
+record and everything written to stdout/stderr, every API response body, /metrics, the live feed (SSE)
+while an event is dispatched, every row of every table of the database (and the SQLite files), every
+file under the data directory (manifests, ledger), every file of the case package, and the command-line
+output. Each scanned output is also checked to be there
 and to have gone through the secret-bearing path, so the test cannot pass by seeing nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
 import re
 import socket
-import sqlite3
+import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from alerts.evidence import EvidenceContext, EvidenceRequest
@@ -41,6 +46,7 @@ from streams.ring import read_file_packets
 from streams.writer import H264Writer
 from tests.alerts.camera_server import CameraServer, WebhookServer
 from tests.conftest import binwatch, silent_wav
+from tests.store.conftest import PG_ADMIN
 from tests.streams.conftest import synthetic_frames
 
 CANARY = "cnry7Qx2"  # every placement's secret starts with it; found anywhere, it names its placement
@@ -142,9 +148,28 @@ def _wait(cond: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (the embedded SQLite file), or a fresh database on the real PostgreSQL server, reached with a URL
+    whose password is a canary (the server trusts 127.0.0.1, so any password opens it: the URL is used for real)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import psycopg
+
+    name = f"binwatch_canary_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(PG_ADMIN.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    host = PG_ADMIN.split("@", 1)[1].rsplit("/", 1)[0]
+    yield f"postgresql+psycopg://postgres:{secret('postgres-password')}@{host}/{name}"
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
 def test_the_canary_secret_is_nowhere(
     tmp_path: Path,
     servers: tuple[WebhookServer, CameraServer],
+    db_url: str | None,
     outputs: Outputs,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
@@ -156,8 +181,8 @@ def test_the_canary_secret_is_nowhere(
 
     _command_line(city, tmp_path, outputs)
     caplog.set_level(logging.DEBUG)
-    _monitoring_center(city, tmp_path, hook, speaker, outputs)
-    _database(tmp_path / "data" / "binwatch.db", outputs)
+    _monitoring_center(city, tmp_path, db_url, hook, speaker, outputs)
+    _database(db_url or f"sqlite:///{tmp_path / 'data' / 'binwatch.db'}", outputs)
     for f in sorted(p for p in (tmp_path / "data").rglob("*") if p.is_file()):
         outputs.add(f"data file {f.relative_to(tmp_path)}", f.read_bytes())
     assert any("manifest.json" in where for where in outputs.texts) and any("ledger" in w for w in outputs.texts)
@@ -192,9 +217,9 @@ def _command_line(city: Path, tmp_path: Path, outputs: Outputs) -> None:
 
 
 def _monitoring_center(
-    city: Path, tmp_path: Path, hook: WebhookServer, speaker: CameraServer, outputs: Outputs
+    city: Path, tmp_path: Path, db_url: str | None, hook: WebhookServer, speaker: CameraServer, outputs: Outputs
 ) -> None:
-    center = Center(Settings(config=city, data_dir=tmp_path / "data"))
+    center = Center(Settings(config=city, data_dir=tmp_path / "data", db_url=db_url))
     with TestClient(create_app(center.settings, center)) as client:
         a, b = _events(center, _clip(tmp_path / "clip.mp4"))
         _wait(lambda: all(rt.source.health().reconnects >= 2 for rt in center.cameras.values()), "reconnects")
@@ -229,6 +254,30 @@ def _monitoring_center(
         _case_package(client, csrf, [a, b], outputs)
         for eid in (a, b):
             get(f"/api/events/{eid}")  # the ledger now holds the verdicts and the export
+        _live_feed(center, outputs)
+
+
+def _live_feed(center: Center, outputs: Outputs) -> None:
+    """What the wall's live feed (SSE, /api/stream) carries while the dispatcher takes a new event of cam-b."""
+    assert center.dispatcher is not None
+    messages: list[str] = []
+    following = threading.Event()
+
+    async def follow() -> None:
+        async for message in center.broker.subscribe(keepalive_s=0.2):  # the generator /api/stream streams
+            messages.append(message)
+            following.set()
+            if message.startswith("event: alert"):
+                return
+
+    reader = threading.Thread(target=asyncio.run, args=(follow(),))
+    reader.start()
+    assert following.wait(10), "the feed never opened"
+    ev = Event.started("cam-b", EventKind.LITTERING, 40.0, T0, 30.0, (10, 20, 90, 80), 0.9, "z", object_id=9)
+    center.dispatcher.handle(ev)
+    reader.join(10)
+    text = outputs.add("live feed (SSE)", "".join(messages))
+    assert f'"event_id": "{ev.event_id}"' in text and '"camera_id": "cam-b"' in text, text
 
 
 def _events(center: Center, clip: Path) -> tuple[str, str]:
@@ -274,12 +323,16 @@ def _case_package(client: TestClient, csrf: dict[str, str], ids: list[str], outp
             outputs.add(f"case package {name}", pkg.read(name))
 
 
-def _database(path: Path, outputs: Outputs) -> None:
-    """Every row of every table (the files themselves are scanned with the data directory)."""
-    with sqlite3.connect(path) as db:
-        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        rows = {t: db.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}
-    assert rows["action_attempts"] and rows["cameras"] and rows["events"]
+def _database(url: str, outputs: Outputs) -> None:
+    """Every row of every table, SQLite or PostgreSQL (an SQLite file is also scanned with the data directory)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as db:
+            tables = sa.inspect(db).get_table_names()
+            rows = {t: db.execute(sa.text(f'SELECT * FROM "{t}"')).fetchall() for t in tables}
+    finally:
+        engine.dispose()
+    assert rows["action_attempts"] and rows["cameras"] and rows["events"] and rows["users"]
     for table, content in rows.items():
         outputs.add(f"database table {table}", "\n".join(map(repr, content)))
     sources = " ".join(map(repr, rows["cameras"]))
