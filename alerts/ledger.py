@@ -7,6 +7,11 @@ Appends are serialised across threads (a lock) and processes (flock) and fsynced
 Entries that record a read (viewed, downloaded) are best effort: when one cannot be written (a full
 disk), the failure is logged and counted (``failed_reads``, on /metrics) and the read goes on, so a
 full disk never locks officers out of the evidence. Every other entry raises.
+
+One event's entries are found through an index of where each event's lines start, brought up to date
+from the bytes appended since it was last read (by this process or any other): every view of an event
+appends an entry, and reading the whole ledger for each made a view cost as much as the ledger is long.
+A file that shrank or was replaced is indexed again from its start.
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ class CustodyLedger:
         self.path = path
         self._lock = threading.Lock()
         self.failed_reads = 0  # read entries (viewed, downloaded) that could not be written
+        self._index_lock = threading.Lock()
+        self._indexed: tuple[int, int] = (-1, 0)  # (inode, bytes) of the file the index covers
+        self._lines: dict[str, list[int]] = {}  # event id -> byte offsets of its lines, in order
 
     def append(
         self, event_id: str, action: LedgerAction, actor: str, detail: dict[str, Any] | None = None
@@ -118,12 +126,46 @@ class CustodyLedger:
         return out
 
     def for_event(self, event_id: str) -> list[LedgerEntry]:
-        return [e for e in self.entries() if e.event_id == event_id]
+        return self.page_for_event(event_id, 0, 2**62)[0]
 
     def page_for_event(self, event_id: str, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
-        """One event's entries ``offset`` .. ``offset + limit - 1`` in order, and how many it has in all."""
-        mine = self.for_event(event_id)
-        return mine[offset : offset + limit], len(mine)
+        """One event's entries ``offset`` .. ``offset + limit - 1`` in order, and how many it has in all
+        (lines that do not parse are left out, as by :meth:`entries`)."""
+        try:
+            f = self.path.open("rb")
+        except FileNotFoundError:
+            return [], 0
+        with f, self._index_lock:
+            for _ in range(2):
+                starts = self._index(f).get(event_id, [])
+                page = []
+                for start in starts[offset : offset + limit]:
+                    f.seek(start)
+                    entry = _parse(f.readline())
+                    if entry is not None:
+                        page.append(entry)
+                if all(e.event_id == event_id for e in page):
+                    break
+                self._indexed = (-1, 0)  # the file was rewritten in place: index it again, once
+            return page, len(starts)
+
+    def _index(self, f: Any) -> dict[str, list[int]]:
+        """The index, brought up to date with ``f`` (the ledger, open): only the bytes after those indexed
+        are read, unless the file is another one or shorter than indexed."""
+        st = os.fstat(f.fileno())
+        inode, done = self._indexed
+        if st.st_ino != inode or st.st_size < done:
+            self._lines, done = {}, 0
+        f.seek(done)
+        for raw in f:
+            if not raw.endswith(b"\n"):  # a line being written: index it once whole
+                break
+            entry = _parse(raw)
+            if entry is not None:
+                self._lines.setdefault(entry.event_id, []).append(done)
+            done += len(raw)
+        self._indexed = (st.st_ino, done)
+        return self._lines
 
     def verify(self) -> list[str]:
         """Problems in the chain, each naming the line and what happened there; empty when intact."""
@@ -152,14 +194,26 @@ class CustodyLedger:
         rows: list[tuple[int, LedgerEntry | None, str]] = []
         for i, raw in enumerate(self.path.read_bytes().splitlines(), start=1):
             try:
-                d = json.loads(raw)
-                rows.append((i, LedgerEntry(
-                    int(d["seq"]), str(d["time_utc"]), str(d["event_id"]), LedgerAction(d["action"]),
-                    str(d["actor"]), dict(d["detail"]), str(d["prev"]), str(d["hash"]),
-                ), ""))  # fmt: skip
+                rows.append((i, _entry(raw), ""))
             except (ValueError, KeyError, TypeError) as e:
                 rows.append((i, None, f"not a ledger entry: {e}"))
         return rows
+
+
+def _entry(raw: bytes) -> LedgerEntry:
+    d = json.loads(raw)
+    return LedgerEntry(
+        int(d["seq"]), str(d["time_utc"]), str(d["event_id"]), LedgerAction(d["action"]),
+        str(d["actor"]), dict(d["detail"]), str(d["prev"]), str(d["hash"]),
+    )  # fmt: skip
+
+
+def _parse(raw: bytes) -> LedgerEntry | None:
+    """The entry on a line, or None when it is not one (verify() names those)."""
+    try:
+        return _entry(raw)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _write_line(fd: int, line: bytes) -> None:
