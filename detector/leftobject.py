@@ -11,9 +11,12 @@ abandoned-object detectors do: it keeps two background models of a small, blurre
 A pixel that is foreground against ``B_L`` but background against ``B_S`` is *static now* (both also
 judged against the range of the pixel's 3x3 neighbours in that background, so a camera shaking by a
 pixel makes no edge static); a per-pixel
-clock counts how long it has been so, and pixels whose clock reaches ``static_s`` form the static mask.
+clock counts how long it has been so, and pixels whose clock reaches ``early_s`` form the static mask.
 Its connected components, filtered by size, are candidates; a small tracker gives them stable ids,
-keeps them through occlusion by passers-by and drops them shortly after they go (picked up).
+keeps them through occlusion by passers-by and drops them shortly after they go (picked up). A
+candidate is *settled* once some of its pixels have been still for ``static_s``: only settled ones are
+garbage for the rules' events; one not settled yet may already be warned about while its owner is
+there to hear it (a bag is known a second after it lands, most people have left the view within five).
 
 People: the clock is held (neither counts nor resets) under each person's box, and for a second where
 a person was last seen if the detector misses them, so a person who stands still for minutes never
@@ -91,8 +94,9 @@ class StaticCandidate:
     object_id: int
     xyxy: Box
     score: float  # 0..1: how far the object stands out from the long-term background, against the tolerance
-    first_static_s: float  # stream time its pixels had first been still for static_s (reported confirm_s later)
+    first_static_s: float  # stream time its pixels had first been still for early_s (reported confirm_s later)
     last_seen_s: float  # last update its static pixels were seen; older while a person stands in front of it
+    settled: bool = True  # some of its pixels have been still for static_s (for good, once so)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class _Track:
     first_static_s: float
     last_seen_s: float
     parts: list[NDArray[np.float64]] = field(default_factory=list)  # components matched this update
+    settled: bool = False
     recent: list[tuple[float, NDArray[np.float64]]] = field(default_factory=list)  # (when, part) in the last grace_s
 
 
@@ -187,18 +192,24 @@ class LeftObjectDetector:
         frame_wh: tuple[int, int],
         *,
         static_s: float = 3.0,
+        early_s: float | None = None,
         ignore: NDArray[np.bool_] | Sequence[NDArray[np.floating] | Sequence[Sequence[float]]] | None = None,
         params: LeftObjectParams | None = None,
     ) -> None:
         """``frame_wh`` is the source frame size; ``ignore`` is a boolean (H, W) mask (True = ignored) or
-        polygons in source pixels; ``static_s`` is how long an object must stay still to be a candidate."""
+        polygons in source pixels; an object still for ``early_s`` is a candidate, settled once still for
+        ``static_s``. ``early_s`` None is ``static_s``: every candidate settled when first reported, as the
+        pipeline runs it for now. 1.0 sees a bag in time to warn most owners with a people-only model, but made
+        more false events there on development clips (docs/accuracy-history.md, session 15), not traced yet."""
         w, h = frame_wh
         if w < 16 or h < 16:
             raise ValueError(f"frame_wh must be at least 16x16 pixels; got {w}x{h}")
-        if not static_s > 0:
-            raise ValueError(f"static_s must be > 0; got {static_s}")
+        early_s = static_s if early_s is None else early_s
+        if not 0 < early_s <= static_s:
+            raise ValueError(f"need 0 < early_s <= static_s; got early_s {early_s}, static_s {static_s}")
         self.params = params or LeftObjectParams()
         self.static_s = float(static_s)
+        self.early_s = float(early_s)
         self.frame_wh = (int(w), int(h))
         ww = min(self.params.work_width, w)
         wh = max(8, round(h * ww / w))
@@ -443,8 +454,11 @@ class LeftObjectDetector:
                     cv2.copyTo(norm, _u8(old), long)
                     clock[old] = 0
 
-        static = (clock >= self.static_s).astype(np.uint8)
+        # Static: still for early_s, and not back to the background now (its clock falls from static_s over
+        # seconds, for a flicker to be forgiven; what is plainly gone, picked up, must not be seen meanwhile).
+        static = ((clock >= self.early_s) & ~quiet).astype(np.uint8)
         comps: list[tuple[NDArray[np.float64], float]] = []
+        old_enough = np.zeros_like(static)  # still for static_s, cleaned up as the static mask is
         x0, y0, rw, rh = cv2.boundingRect(static)
         if rw:
             # Cleaned up around the static pixels only; the margin holds all that the closing can grow.
@@ -456,6 +470,9 @@ class LeftObjectDetector:
             if too_big is not None:  # no object is that large: a change of the view or of local light
                 long[too_big] = norm[too_big]
                 clock[too_big] = 0
+            part = cv2.morphologyEx(((clock[roi] >= self.static_s) & ~quiet[roi]).astype(np.uint8), cv2.MORPH_OPEN,
+                                    _SQUARE_2)  # fmt: skip
+            old_enough[roi] = cv2.morphologyEx(part, cv2.MORPH_CLOSE, self._kernel)
         reach = self._box_mask(people_w, p.person_reach, p.person_pad)
         changed = fg_long | body | clipped  # not plain ground now
 
@@ -473,7 +490,7 @@ class LeftObjectDetector:
             clock[roi][here] = 0
             return False
 
-        return self._track(comps, t_s, reach, body | fg_long | clipped, arrived)
+        return self._track(comps, t_s, reach, body | fg_long | clipped, arrived, old_enough)
 
     def _components(
         self, static: NDArray[np.uint8], d_long: FloatImage, tol: FloatImage
@@ -525,17 +542,27 @@ class LeftObjectDetector:
         reach: BoolImage,
         hidden: BoolImage,
         arrived: Callable[[NDArray[np.float64]], bool],
+        old_enough: NDArray[np.uint8],
     ) -> list[StaticCandidate]:
         """Match components to candidates. ``hidden``: where a candidate may be but cannot be seen as static
         (under a person, still foreground but not still, or clipped); there it is kept for longer."""
         p = self.params
         for tr in self._tracks:
             tr.parts = []
+
+        def mature(box: NDArray[np.float64]) -> bool:
+            """Whether ``box`` (work pixels) holds an object's worth of pixels still for static_s (what made a
+            candidate before candidates were seen early)."""
+            c0, r0, c1, r1 = (int(v) for v in box)
+            return cv2.countNonZero(old_enough[r0 : r1 + 1, c0 : c1 + 1]) >= self._min_area
+
         for box, score in comps:
             best, best_ov = None, 0.0
             for tr in self._tracks:
                 ov = _overlap(box, tr.box)
-                if ov < 0.5 and _young(tr, t_s) and _joins(box, tr.box, _JOIN_YOUNG_FRAC):  # came to rest later
+                # Parts that came to rest later join a young candidate, once settled: one not settled yet may be
+                # a still person the model missed for a second, and a bag set down beside them is not theirs.
+                if ov < 0.5 and tr.settled and _young(tr, t_s) and _joins(box, tr.box, _JOIN_YOUNG_FRAC):
                     ov = 0.5
                 if ov > best_ov:
                     best, best_ov = tr, ov
@@ -547,8 +574,11 @@ class LeftObjectDetector:
                 if not near_person and (not _young(best, t_s) or arrived(box)):
                     best.parts.append(box)
                     best.score = score
+                    # Settled as a new candidate was made before it could be seen early: a part still for
+                    # static_s, nobody within reach of it, not a ghost.
+                    best.settled = best.settled or mature(box)
             elif not near_person and arrived(box):
-                self._tracks.append(_Track(self._next_id, box, score, t_s, t_s, [box]))
+                self._tracks.append(_Track(self._next_id, box, score, t_s, t_s, [box], settled=mature(box)))
                 self._next_id += 1
         alive = []
         for tr in self._tracks:
@@ -556,12 +586,18 @@ class LeftObjectDetector:
                 # The object is the union of its parts seen in the last _PART_MEMORY_S, not only of this
                 # update's: a part that flickers (a fold, a shadow at the threshold) stays part of it, rather
                 # than being dropped from its box and, seen again once the object is no longer young,
-                # becoming an object of its own beside it.
-                tr.recent = [(t, b) for t, b in tr.recent if t_s - t <= _PART_MEMORY_S] + [(t_s, b) for b in tr.parts]
+                # becoming an object of its own beside it. Not before it has settled: until then a part may be
+                # a still person the model missed (at night, for seconds), gone when they walk off; kept, it made
+                # the bag they set down a box reaching up to where their head had been.
+                kept = [(t, b) for t, b in tr.recent if t_s - t <= _PART_MEMORY_S] if tr.settled else []
+                tr.recent = kept + [(t_s, b) for b in tr.parts]
                 boxes = [b for _, b in tr.recent]
                 tr.box = np.concatenate([np.min(boxes, axis=0)[:2], np.max(boxes, axis=0)[2:]])
                 tr.last_seen_s = t_s
-            covered = _fraction_in(tr.box, hidden) >= 0.3
+            # Kept through occlusion once settled; one not settled yet, covered, was most often part of the person
+            # who covers it (the model missed them), and kept for occluded_grace_s it took in whatever came to rest
+            # under its box later.
+            covered = tr.settled and _fraction_in(tr.box, hidden) >= 0.3
             grace = p.occluded_grace_s if covered else p.grace_s
             if t_s - tr.last_seen_s <= grace:
                 alive.append(tr)
@@ -570,11 +606,9 @@ class LeftObjectDetector:
         for tr in sorted(self._tracks, key=lambda tr: tr.object_id):
             if tr.last_seen_s - tr.first_static_s >= p.confirm_s - 1e-6:
                 x1, y1, x2, y2 = (float(v) for v in tr.box * self._scale)
-                out.append(
-                    StaticCandidate(
-                        tr.object_id, (x1, y1, x2, y2), round(tr.score, 3), tr.first_static_s, tr.last_seen_s
-                    )
-                )
+                out.append(StaticCandidate(
+                    tr.object_id, (x1, y1, x2, y2), round(tr.score, 3), tr.first_static_s, tr.last_seen_s, tr.settled
+                ))  # fmt: skip
         return out
 
 
@@ -722,4 +756,5 @@ def _merge(tracks: list[_Track]) -> list[_Track]:
         else:
             host.box = np.concatenate([np.minimum(host.box[:2], tr.box[:2]), np.maximum(host.box[2:], tr.box[2:])])
             host.last_seen_s = max(host.last_seen_s, tr.last_seen_s)
+            host.settled |= tr.settled
     return out

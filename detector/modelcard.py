@@ -95,7 +95,7 @@ def render_card(f: CardFacts) -> str:
         "- Trained on synthetic scenes only: flat-shaded people, bags and bins drawn by `binwatch sim`. It has never",
         "  seen a real camera; expect much lower accuracy on real footage until it is fine-tuned on labelled",
         "  frames from the city's own cameras. How it does on real photos of bags is measured by",
-        "  `bench/real_bags.py` (figures in the README, \"Accuracy\").",
+        '  `bench/real_bags.py` (figures in the README, "Accuracy").',
         "- `garbage` means bags and loose piles as the simulator draws them; real rubbish (furniture, cartons,",
         "  construction waste) looks different.",
         "- The validation set comes from the same generator as the training set, so these figures measure how",

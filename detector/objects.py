@@ -9,8 +9,11 @@ too is dropped (it would otherwise become a second object, and a second event, b
 Boxes of one source are never joined by nearness: the model tells two bags side by side apart.
 
 A source may say since when a box has been at rest (the left-object detector reports an object
-only after it has stood still for seconds): an object keeps the earliest such time while it stays
-where it was, so the rules can count its rest from when it really landed.
+only after it has stood still for a second): an object keeps the earliest such time while it stays
+where it was, so the rules can count its rest from when it really landed. A source may also say that
+a box is not *settled* yet (the left-object detector's candidate still for less than its static_s):
+an object is settled once any source gave a settled box for it, and only settled objects are garbage
+for the rules' events (an object not settled yet may be warned about).
 """
 
 from __future__ import annotations
@@ -33,23 +36,29 @@ GRACE_S = 2.0  # an object unseen this long is forgotten (the rules keep their o
 
 @dataclass(frozen=True)
 class GarbageBoxes:
-    """One source's garbage boxes this frame: xyxy (N x 4, source pixels), scores (N), and since when
-    each has been at rest (N stream seconds; NaN: the source does not know). No rest times: all NaN."""
+    """One source's garbage boxes this frame: xyxy (N x 4, source pixels), scores (N), since when each has
+    been at rest (N stream seconds; NaN: the source does not know; None: all NaN), and whether each is
+    settled (N; None: all are)."""
 
     xyxy: NDArray[np.float32]
     scores: NDArray[np.float32]
     rest_s: NDArray[np.float64] | None = None
+    settled: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.scores)
-        if self.xyxy.shape != (n, 4) or (self.rest_s is not None and self.rest_s.shape != (n,)):
-            rest = None if self.rest_s is None else self.rest_s.shape
-            raise ValueError(f"garbage boxes need xyxy (N, 4), scores (N) and rest_s (N); got {self.xyxy.shape}, "
-                             f"({n},), {rest}")  # fmt: skip
+        rest = None if self.rest_s is None else self.rest_s.shape
+        settled = None if self.settled is None else self.settled.shape
+        if self.xyxy.shape != (n, 4) or rest not in (None, (n,)) or settled not in (None, (n,)):
+            raise ValueError(f"garbage boxes need xyxy (N, 4), scores (N), rest_s (N) and settled (N); got "
+                             f"{self.xyxy.shape}, ({n},), {rest}, {settled}")  # fmt: skip
 
     def where(self, keep: NDArray[np.bool_]) -> GarbageBoxes:
         """The boxes ``keep`` selects."""
-        return GarbageBoxes(self.xyxy[keep], self.scores[keep], None if self.rest_s is None else self.rest_s[keep])
+        return GarbageBoxes(
+            self.xyxy[keep], self.scores[keep], None if self.rest_s is None else self.rest_s[keep],
+            None if self.settled is None else self.settled[keep],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class TrackedObject:
     xyxy: Box
     score: float
     at_rest_since: float | None  # the earliest rest time a source gave while it stayed put; None: unknown
+    settled: bool = True  # a source said so (see the module docstring)
 
 
 @dataclass
@@ -69,6 +79,7 @@ class _Object:
     at_rest_since: float | None = None
     rest_box: Box | None = None  # where it was when that rest time was given
     first_seen: float = 0.0
+    settled: bool = False
 
 
 @dataclass
@@ -85,16 +96,16 @@ class GroundObjectTracker:
         overlapping one already taken this frame is a duplicate and is dropped, and so is a smaller
         box of a later source right beside one (see `_part_of`).
         """
-        ranked: list[tuple[int, Box, float, float]] = []
+        ranked: list[tuple[int, Box, float, float, bool]] = []
         for rank, src in enumerate(sources):
             for i in np.argsort(-src.scores, kind="stable"):
                 b = src.xyxy[i]
                 rest = math.nan if src.rest_s is None else float(src.rest_s[i])
                 box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
-                ranked.append((rank, box, float(src.scores[i]), rest))
+                ranked.append((rank, box, float(src.scores[i]), rest, src.settled is None or bool(src.settled[i])))
         seen: list[tuple[TrackedObject, int]] = []  # with the rank of the source that gave it
         taken: set[int] = set()
-        for rank, box, sc, rest in ranked:
+        for rank, box, sc, rest, settled in ranked:
             if any(_part_of(box, o.xyxy, adjoining=r < rank) for o, r in seen):
                 continue  # the same thing seen twice (model box and background candidate), or a part of it
             best, best_iou = None, MATCH_IOU
@@ -113,8 +124,9 @@ class GroundObjectTracker:
                 best.at_rest_since = best.rest_box = None  # it moved: what a source said of its rest is void
             if not math.isnan(rest) and (best.at_rest_since is None or rest < best.at_rest_since):
                 best.at_rest_since, best.rest_box = min(rest, t_s), box
+            best.settled |= settled
             taken.add(best.object_id)
-            seen.append((TrackedObject(best.object_id, box, best.score, best.at_rest_since), rank))
+            seen.append((TrackedObject(best.object_id, box, best.score, best.at_rest_since, best.settled), rank))
         self._objects = [o for o in self._objects if t_s - o.last_seen < GRACE_S]
         return [o for o, _ in seen]
 

@@ -160,7 +160,8 @@ class CameraAnalyzer:
                 self._left_candidates = GarbageBoxes(  # each at rest since it began to stand still
                     np.asarray([c.xyxy for c in cands], np.float32).reshape(-1, 4),
                     np.asarray([c.score for c in cands], np.float32),
-                    np.asarray([c.first_static_s - self._left.static_s for c in cands], np.float64),
+                    np.asarray([c.first_static_s - self._left.early_s for c in cands], np.float64),
+                    np.asarray([c.settled for c in cands], np.bool_),
                 )
             sources.append(self._left_candidates)
         # Only what can be a thing on the ground goes on (not a sliver at the top, nothing on a wall or a
@@ -169,15 +170,16 @@ class CameraAnalyzer:
         objects = []
         for o in self._objects.update(sources, t_s):
             place, zi = zones.place_of(o.xyxy)
-            objects.append(GroundObject(o.object_id, o.xyxy, o.score, place, zi, o.at_rest_since))
+            objects.append(GroundObject(o.object_id, o.xyxy, o.score, place, zi, o.at_rest_since, o.settled))
 
         bins: list[Box] = [_box(b) for b in detections.of_role(Role.BIN).xyxy]
         # What covers the ground at the bins: the objects, and every plausible left-object region beside them.
         # A heap of spilt bags is often one model box for one bag and a wider region of change for them all;
         # as an object the region is dropped as a part of the model's box, but its area is garbage all the same.
-        at_bins = [(o.xyxy, o.zone_index) for o in objects if o.place is Place.BINS]
+        at_bins = [(o.xyxy, o.zone_index) for o in objects if o.place is Place.BINS and o.settled]
         if self._left is not None:
-            for c in sources[-1].xyxy:
+            left = sources[-1]
+            for c in left.xyxy[left.settled] if left.settled is not None else left.xyxy:
                 place, zi = zones.place_of(_box(c))
                 if place is Place.BINS:
                     at_bins.append((_box(c), zi))

@@ -78,6 +78,7 @@ class GroundObject:
     place: Place
     zone_index: int = 0  # which polygon of that place
     at_rest_since: float | None = None  # stream time a source says it came to rest, if it reported it late
+    settled: bool = True  # False: a left object still for less than its static_s (warnings only, no events yet)
 
 
 @dataclass(frozen=True)

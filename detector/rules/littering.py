@@ -14,7 +14,12 @@ garbage already recorded.)
 Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the
 object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view. A
 warning is not a violation: it is said once per object, and the event confirmed later for that
-object keeps the warning's id, so the shout and the record join up.
+object keeps the warning's id, so the shout and the record join up. An object not settled yet (a left
+object still for less than its detector's static_s: `GroundObject.settled`) may be warned about unless it
+has lain where someone's body was, in the seconds before it appeared or since: wherever it overlaps a
+person's box, it must reach down to their feet (a bag set down at someone's feet or in front of them, not
+the head or chest of a still person whom the model missed for a second); it becomes an event only once
+settled.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from
 ID_RESOLUTION_S = 0.001  # event ids carry the rest time in ms: a later candidate of one object starts later
 CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
 REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recently is that event's garbage
+FEET_BAND = 0.2  # the bottom of this share of a person's box is their feet (what they set down lies there)
+BODY_OVERLAP = 0.3  # an object lying this much inside a person's box is where that person was
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class _Candidate:
     owner: int | None
     owner_height: float
     owner_away_since: float | None = None
+    under_a_body: bool = False  # it has lain inside a person's box above their feet (see the module docstring)
     trail: deque[tuple[float, Box]] = field(default_factory=deque)  # (t, box) of the last TRAIL_S seconds
     event: Event | None = None
     warned: bool = False  # a warning was said for it, or for its twin
@@ -80,6 +88,14 @@ def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
             break
         since, newer = seen_t, seen
     return since
+
+
+def _under_a_body(box: Box, people: tuple[PersonTrack, ...]) -> bool:
+    """Whether ``box`` lies inside someone's box, above their feet."""
+    return any(
+        overlap_of_smaller(box, p.xyxy) >= BODY_OVERLAP and box[3] < p.xyxy[3] - FEET_BAND * (p.xyxy[3] - p.xyxy[1])
+        for p in people
+    )
 
 
 def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | None:
@@ -124,6 +140,8 @@ class LitteringRule:
             elif moved(c.anchor, obj.xyxy):
                 c.anchor, c.rest_since = obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
             c.obj, c.last_seen = obj, tick.t_s
+            if not obj.settled:
+                c.under_a_body = c.under_a_body or _under_a_body(obj.xyxy, tick.people)
             c.trail.append((tick.t_s, obj.xyxy))
             while c.trail[0][0] < tick.t_s - TRAIL_S:
                 c.trail.popleft()
@@ -184,6 +202,7 @@ class LitteringRule:
         c = _Candidate(
             obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t,
             owner=owner.track_id if owner else None, owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
+            under_a_body=any(_under_a_body(obj.xyxy, people) for _, people in self._people_log),
         )  # fmt: skip
         for lt, ppl in self._people_log:
             if since <= lt < t:
@@ -201,18 +220,19 @@ class LitteringRule:
             c.owner_away_since = t
 
     def _confirmed(self, c: _Candidate, t: float) -> bool:
-        if t - c.rest_since + CLOCK_SLACK_S < self.params.dwell_s:
+        if not c.obj.settled or t - c.rest_since + CLOCK_SLACK_S < self.params.dwell_s:
             return False
         if c.owner is None:
             return True
         return c.owner_away_since is not None and t - c.owner_away_since + CLOCK_SLACK_S >= self.params.owner_gone_s
 
     def _warn_due(self, c: _Candidate, tick: Tick) -> bool:
-        """Rested long enough, seen more than in passing, someone is in view to hear it, and nobody's box
-        still holds it."""
+        """Rested long enough, seen more than in passing, someone is in view to hear it, nobody's box still
+        holds it, and, not settled yet, not where someone's body was (see the module docstring)."""
         after = self.params.warn_after_s
         return (
             after is not None
+            and (c.obj.settled or not c.under_a_body)
             and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
             and len(c.trail) >= WARN_MIN_SIGHTINGS  # (gaps under LOST_GRACE_S: the last few all lie in the trail)
             and bool(tick.people)

@@ -182,11 +182,12 @@ class OffHoursRule:
                 self._pending.append(_Pending(p.track_id, g.zone, st.last_carry_t, tick.t_s, g.box, g.person))
                 st.last_carry_t = st.at_bin_box = st.let_go = st.stepped_out = None
                 st.deposited = p.place is Place.BINS
-        for o in tick.objects:
+        objects = [o for o in tick.objects if o.settled]  # (one not settled yet may be a still person's part)
+        for o in objects:
             seen = self._objects_seen.get(o.object_id)
             self._objects_seen[o.object_id] = _Seen(tick.t_s if seen is None else seen.first, tick.t_s, o.xyxy)
         for d in list(self._pending):
-            for o in tick.objects:
+            for o in objects:
                 if o.place is not Place.NO_DUMP:
                     continue
                 # Someone else standing nearer to it than the depositor stood when they let go, as it is first

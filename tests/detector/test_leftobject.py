@@ -20,6 +20,7 @@ from detector.leftobject import LeftObjectDetector, LeftObjectParams, StaticCand
 from streams.decode import iter_file_frames
 
 STATIC_S = 3.0
+EARLY_S = 1.0
 CLIP = {"width": 480, "height": 270, "fps": 5.0, "duration_s": 40.0}
 Render = Callable[..., tuple[Path, dict[str, Any]]]
 Frames = Iterable[tuple[float, NDArray[np.uint8], NDArray[np.float32]]]
@@ -59,20 +60,24 @@ class Life:
 @dataclass
 class Run:
     times: list[float]
-    lives: dict[int, Life]
+    lives: dict[int, Life]  # settled candidates (the rules' garbage), from when they settled
+    early: dict[int, float] = field(default_factory=dict)  # every candidate: when it was first reported
 
 
 def run(frames: Frames, frame_wh: tuple[int, int], **kw: Any) -> Run:
-    det = LeftObjectDetector(frame_wh, static_s=STATIC_S, **kw)
+    det = LeftObjectDetector(frame_wh, static_s=STATIC_S, early_s=EARLY_S, **kw)
     lives: dict[int, Life] = {}
+    early: dict[int, float] = {}
     times = []
     for t, bgr, people in frames:
         times.append(t)
         for c in det.update(bgr, t, people):
-            life = lives.setdefault(c.object_id, Life())
-            life.times.append(t)
-            life.boxes.append(c.xyxy)
-    return Run(times, lives)
+            early.setdefault(c.object_id, t)
+            if c.settled:
+                life = lives.setdefault(c.object_id, Life())
+                life.times.append(t)
+                life.boxes.append(c.xyxy)
+    return Run(times, lives, early)
 
 
 def centre_in(box: tuple[float, float, float, float], truth_box: list[float], grow: float = 0.5) -> bool:
@@ -198,6 +203,7 @@ class Scene:
     person_path: Callable[[float], tuple[float, float] | None] = lambda t: None  # feet (x, y) or absent
     box_shrink: float = 0.0  # the person detector's box misses this fraction of the body on each side
     box_missed_every: int = 0  # ... and misses the person in every n-th frame (0: never)
+    box_missed_s: tuple[float, float] = (1e9, 1e9)  # ... and from .. to (a still person at night, for seconds)
     view_change_s: float = 1e9  # the camera is turned to another view at this time
     shadow: tuple[int, int, int, int] = (380, 200, 560, 340)  # xyxy of a soft shadow cast from outside the view
     shadow_s: tuple[float, float] = (1e9, 1e9)  # ... on the ground from .. to
@@ -239,7 +245,9 @@ class Scene:
                 img[y1:y2, max(0, x1) : max(0, x2)] = 60  # trousers
                 img[y1 : y1 + 70, max(0, x1) : max(0, x2)] = 200  # shirt
                 dx, dy = self.box_shrink * 36, self.box_shrink * 120
-                missed = self.box_missed_every and i % self.box_missed_every == 0
+                missed = (self.box_missed_every and i % self.box_missed_every == 0) or (
+                    self.box_missed_s[0] <= t < self.box_missed_s[1]
+                )
                 if not missed:
                     people = np.array([[x1 + dx, y1 + dy, x2 - dx, y2 - dy]], np.float32)
             bgr = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
@@ -274,7 +282,10 @@ def test_object_left_is_found_after_static_s_and_dropped_when_picked_up(fps: flo
     scene = Scene(fps=fps, bag_s=(4.0, 20.0))
     r = run_scene(scene, 26.0)
     assert len(r.lives) == 1, describe(r)
-    (life,) = r.lives.values()
+    ((oid, life),) = r.lives.items()
+    # Reported a second or so after it landed (in time to warn its owner), settled (garbage for events) after
+    # static_s.
+    assert 4.0 + EARLY_S <= r.early[oid] <= 4.0 + EARLY_S + 1.5 and r.early.keys() == r.lives.keys()
     assert 4.0 + STATIC_S <= life.times[0] <= 4.0 + STATIC_S + 2.0
     x1, y1, x2, y2 = life.boxes[-1]
     assert abs(x1 - 300) <= 10 and abs(y1 - 250) <= 10 and abs(x2 - 340) <= 10 and abs(y2 - 290) <= 10
@@ -295,6 +306,24 @@ def test_person_standing_still_for_30_s_is_not_a_candidate_but_their_bag_is() ->
     during = {oid: life for oid, life in r.lives.items() if life.times[0] < 40.0}
     assert not during, f"the standing person became a candidate: {describe(r)}"
     assert len(r.lives) == 1 and next(iter(r.lives.values())).times[0] <= 40.0 + STATIC_S + 2.0, describe(r)
+
+
+def test_a_bag_set_down_by_a_person_the_model_misses_is_found_early_as_itself() -> None:
+    """A person stands still and the model misses them for 3.5 s (at night it does), then they walk off. The
+    bag they set down beside them is reported a second or so after it lands (in time to warn them; before,
+    only after static_s), and what settles is the bag where it lies."""
+    scene = Scene(
+        person_path=walk_stand_leave(1.0, 3.0, 9.0, (200.0, 300.0)),
+        box_missed_s=(3.0, 6.5),
+        bag=(400, 270, 432, 300),
+        bag_s=(5.0, 1e9),
+    )
+    r = run_scene(scene, 25.0)
+    ((oid, life),) = r.lives.items()
+    assert r.early[oid] <= 5.0 + EARLY_S + 1.5, f"first seen at {r.early[oid]:.1f} s"
+    x1, y1, x2, y2 = life.boxes[-1]
+    assert abs(x1 - 400) <= 12 and abs(y1 - 270) <= 12 and abs(x2 - 432) <= 12 and abs(y2 - 300) <= 12, describe(r)
+    assert life.times[-1] == r.times[-1], "kept to the end"
 
 
 def test_candidate_keeps_its_id_while_a_person_stands_in_front_of_it() -> None:
@@ -390,13 +419,14 @@ def test_a_new_view_is_relearned_not_reported() -> None:
 
 
 def test_candidate_reports_source_pixels_and_its_start() -> None:
-    det = LeftObjectDetector((W, H), static_s=STATIC_S)
+    det = LeftObjectDetector((W, H), static_s=STATIC_S, early_s=EARLY_S)
     last: list[StaticCandidate] = []
     for t, bgr, people in Scene(bag_s=(4.0, 1e9)).frames(13.0):
         last = det.update(bgr, t, people)
     (c,) = last
     assert c.object_id == 1 and 0 < c.score <= 1
-    assert 4.0 + STATIC_S <= c.first_static_s <= 4.0 + STATIC_S + 1.5 and c.last_seen_s == pytest.approx(12.8)
+    assert 4.0 + EARLY_S <= c.first_static_s <= 4.0 + EARLY_S + 1.5 and c.last_seen_s == pytest.approx(12.8)
+    assert c.settled
 
 
 def test_bad_input_is_refused_with_what_was_expected() -> None:
@@ -411,6 +441,9 @@ def test_bad_input_is_refused_with_what_was_expected() -> None:
         det.update(np.zeros((H, W, 3), np.uint8), 2.0, np.zeros((2, 5), np.float32))
     with pytest.raises(ValueError, match="static_s"):
         LeftObjectDetector((W, H), static_s=0)
+    with pytest.raises(ValueError, match=r"need 0 < early_s <= static_s; got early_s 4.0, static_s 3.0"):
+        LeftObjectDetector((W, H), static_s=3.0, early_s=4.0)
+    assert LeftObjectDetector((W, H), static_s=2.5).early_s == 2.5  # by default every candidate is settled
     with pytest.raises(ValueError, match="ignore mask"):
         LeftObjectDetector((W, H), ignore=np.zeros((10, 10), np.bool_))
     with pytest.raises(ValueError, match="short_tau_s"):

@@ -98,8 +98,24 @@ def test_a_rest_time_given_by_a_source_is_kept_while_the_object_stays_and_forgot
 
 
 def test_garbage_boxes_refuse_columns_of_different_lengths() -> None:
-    with pytest.raises(ValueError, match=r"xyxy \(N, 4\), scores \(N\) and rest_s \(N\); got \(1, 4\), \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"xyxy \(N, 4\), scores \(N\), rest_s \(N\) and settled \(N\); got \(1, 4\), \(2,\)"
+    ):
         GarbageBoxes(boxes(MODEL_BOX), scores(0.5, 0.6))
+    with pytest.raises(ValueError, match=r"got \(1, 4\), \(1,\), None, \(2,\)"):
+        GarbageBoxes(boxes(MODEL_BOX), scores(0.5), settled=np.array([True, False]))
+
+
+def test_an_object_is_settled_once_a_source_says_so_and_stays_settled() -> None:
+    tracker = GroundObjectTracker()
+    young = GarbageBoxes(boxes(MODEL_BOX), scores(0.5), settled=np.array([False]))
+    old = GarbageBoxes(boxes(MODEL_BOX), scores(0.5), settled=np.array([True]))
+    assert [o.settled for o in tracker.update([young], 0.0)] == [False]
+    assert [o.settled for o in tracker.update([old], 0.2)] == [True]
+    assert [o.settled for o in tracker.update([young], 0.4)] == [True]
+    assert [o.settled for o in GroundObjectTracker().update([GarbageBoxes(boxes(MODEL_BOX), scores(0.5))], 0.0)] == [
+        True
+    ]
 
 
 @pytest.mark.parametrize(

@@ -226,6 +226,55 @@ WARN_CASES: list[tuple[str, Scene, float, LitteringParams, list[float]]] = [
 ]  # fmt: skip
 
 
+def unsettled_until(t_settled: float, box: Box = BAG) -> Callable[[float], tuple[GroundObject, ...]]:
+    """A left object seen from 1 s, not settled (still for less than its detector's static_s) before t_settled."""
+    return lambda t: (GroundObject(7, box, 0.8, Place.NO_DUMP, settled=t >= t_settled),) if t >= 1 else ()
+
+
+HEAD: Box = (530.0, 270.0, 570.0, 330.0)  # inside PERSON_AT_BAG, far above their feet (y 440)
+IN_FRONT: Box = (500.0, 430.0, 540.0, 470.0)  # below their feet: set down in front of them
+
+# An object not settled yet: warned if set down at someone's feet, never an event until settled.
+UNSETTLED_CASES: list[tuple[str, Scene, float, list[float], list[float]]] = [
+    # name, scene, duration, WARNING times, START times
+    (
+        "a bag at its owner's feet, settled at 3 s: warned after 1 s of rest, as a settled one",
+        (lambda t: person(PERSON_AT_BAG if t < 1.4 else PERSON_BESIDE) if t < 4 else (), unsettled_until(3.0)),
+        30, [2.0], [11.0],
+    ),
+    (
+        "set down in front of its owner: warned",
+        (lambda t: person(PERSON_AT_BAG) if t < 1 else person(PERSON_BESIDE) if t < 4 else (),
+         unsettled_until(3.0, IN_FRONT)),
+        30, [2.0], [11.0],
+    ),
+    (
+        "where a still person's head was (the model missed them): not warned while unsettled",
+        (lambda t: person(PERSON_AT_BAG) if t < 0.6 else person(PERSON_FAR, tid=2), unsettled_until(1e9, HEAD)),
+        30, [], [],
+    ),
+    (
+        "never settles (a flicker, a still person): warned at the feet, never an event",
+        (lambda t: person(PERSON_BESIDE), unsettled_until(1e9)),
+        30, [2.0], [],
+    ),
+    (
+        "settles late, at 12 s: the event waits for it, its rest counted from 1 s",
+        (lambda t: person(PERSON_BESIDE) if t < 3 else (), unsettled_until(12.0)),
+        30, [2.0], [12.0],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "scene", "end", "warned", "started"), UNSETTLED_CASES,
+                         ids=[c[0] for c in UNSETTLED_CASES])  # fmt: skip
+def test_objects_not_settled_yet(
+    name: str, scene: Scene, end: float, warned: list[float], started: list[float]
+) -> None:
+    events = run(scene, end)
+    assert (warnings(events), starts(events)) == (warned, started)
+
+
 def warnings(events: list[Event]) -> list[float]:
     return [round(e.t_s, 1) for e in events if e.state is EventState.WARNING]
 
