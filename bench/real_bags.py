@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import PIL.Image
 from numpy.typing import NDArray
 
 from detector.detections import Role
@@ -72,10 +73,11 @@ def load_photos(root: Path) -> list[Photo]:
             label = root / split / "labels" / (image.stem + ".txt")
             if not label.is_file():
                 raise FileNotFoundError(f"{label} is missing: every photo of the set is labelled")
-            pixels = cv2.imread(str(image), cv2.IMREAD_UNCHANGED)
-            if pixels is None:
-                raise ValueError(f"{image} does not decode as an image")
-            h, w = pixels.shape[:2]
+            try:
+                with PIL.Image.open(image) as header:  # the size from the header; the pixels are read once, later
+                    w, h = header.size
+            except OSError as e:
+                raise ValueError(f"{image} is not an image: {e}") from e
             photos.append(Photo(image, read_labels(label, w, h)))
     return photos
 
@@ -132,9 +134,10 @@ def score_model(photos: Sequence[Photo], garbage: Sequence[list[tuple[float, Box
         hits += [(s, m is not None) for (s, _), m in zip(ranked, match_boxes(boxes, ranked, 0.5), strict=True)]
         confident = [p for p in ranked if p[0] >= PIPELINE_CONF]
         predictions += len(confident)
-        for threshold in IOUS:
-            matched[threshold] += sum(m is not None for m in match_boxes(boxes, confident, threshold))
-        got = {m for m in match_boxes(boxes, confident, 0.5) if m is not None}
+        found_at = {t: {m for m in match_boxes(boxes, confident, t) if m is not None} for t in IOUS}
+        for threshold, bags in found_at.items():
+            matched[threshold] += len(bags)
+        got = found_at[0.5]
         for i, (kind, _) in enumerate(photo.bags):
             label = BAG_KINDS[kind] if 0 <= kind < len(BAG_KINDS) else "other"
             found[label][1] += 1

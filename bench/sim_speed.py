@@ -2,8 +2,9 @@
 
 Prints wall seconds per scenario and the ratio render time / clip duration (target < 1.0), all
 measured in this one run. With --encoders, it also encodes the same rendered 1920x1080 frames of one
-crowd scene on one thread with the simulator's camera-like settings and with x264's `veryfast` (the
-simulator's encoding before session 14): milliseconds per frame and PSNR against the rendered frames.
+crowd scene on one thread with the simulator's camera-like settings (a peak bitrate by resolution), with the
+same preset under CRF alone (session 14's) and with x264's `veryfast` (the simulator's encoding before
+session 14): milliseconds per frame, PSNR against the rendered frames, and Mbit/s.
 
     .venv/bin/python bench/sim_speed.py [--scenarios littering,crowd,night_littering] [--encoders]
 """
@@ -19,13 +20,14 @@ from pathlib import Path
 import av
 import numpy as np
 
-from sim.clip import X264_PRESET, camera_x264_params, write_clip
+from sim.clip import X264_PARAMS, X264_PRESET, camera_x264_params, write_clip
 from sim.scenarios import Scenario
 from sim.scene import SimScene, SimSpec
 from streams.writer import H264Writer
 
 ENCODERS = {
     "camera-like (sim.clip)": (X264_PRESET, camera_x264_params(1920, 1080, 15.0)),
+    "no rate cap (session 14)": (X264_PRESET, X264_PARAMS),
     "veryfast (before)": ("veryfast", ""),
 }
 

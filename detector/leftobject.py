@@ -458,7 +458,9 @@ class LeftObjectDetector:
         # seconds, for a flicker to be forgiven; what is plainly gone, picked up, must not be seen meanwhile).
         static = ((clock >= self.early_s) & ~quiet).astype(np.uint8)
         comps: list[tuple[NDArray[np.float64], float]] = []
-        old_enough = np.zeros_like(static)  # still for static_s, cleaned up as the static mask is
+        # Still for static_s, cleaned up as the static mask is; None when that is the static mask (early_s is
+        # static_s: every component is an object's worth of such pixels, so no second pass is made).
+        old_enough = None if self.early_s == self.static_s else np.zeros_like(static)
         x0, y0, rw, rh = cv2.boundingRect(static)
         if rw:
             # Cleaned up around the static pixels only; the margin holds all that the closing can grow.
@@ -470,9 +472,10 @@ class LeftObjectDetector:
             if too_big is not None:  # no object is that large: a change of the view or of local light
                 long[too_big] = norm[too_big]
                 clock[too_big] = 0
-            part = cv2.morphologyEx(((clock[roi] >= self.static_s) & ~quiet[roi]).astype(np.uint8), cv2.MORPH_OPEN,
-                                    _SQUARE_2)  # fmt: skip
-            old_enough[roi] = cv2.morphologyEx(part, cv2.MORPH_CLOSE, self._kernel)
+            if old_enough is not None:
+                part = cv2.morphologyEx(((clock[roi] >= self.static_s) & ~quiet[roi]).astype(np.uint8),
+                                        cv2.MORPH_OPEN, _SQUARE_2)  # fmt: skip
+                old_enough[roi] = cv2.morphologyEx(part, cv2.MORPH_CLOSE, self._kernel)
         reach = self._box_mask(people_w, p.person_reach, p.person_pad)
         changed = fg_long | body | clipped  # not plain ground now
 
@@ -542,7 +545,7 @@ class LeftObjectDetector:
         reach: BoolImage,
         hidden: BoolImage,
         arrived: Callable[[NDArray[np.float64]], bool],
-        old_enough: NDArray[np.uint8],
+        old_enough: NDArray[np.uint8] | None,
     ) -> list[StaticCandidate]:
         """Match components to candidates. ``hidden``: where a candidate may be but cannot be seen as static
         (under a person, still foreground but not still, or clipped); there it is kept for longer."""
@@ -553,6 +556,8 @@ class LeftObjectDetector:
         def mature(box: NDArray[np.float64]) -> bool:
             """Whether ``box`` (work pixels) holds an object's worth of pixels still for static_s (what made a
             candidate before candidates were seen early)."""
+            if old_enough is None:
+                return True
             c0, r0, c1, r1 = (int(v) for v in box)
             return cv2.countNonZero(old_enough[r0 : r1 + 1, c0 : c1 + 1]) >= self._min_area
 

@@ -202,7 +202,7 @@ class LitteringRule:
         c = _Candidate(
             obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t,
             owner=owner.track_id if owner else None, owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
-            under_a_body=any(_under_a_body(obj.xyxy, people) for _, people in self._people_log),
+            under_a_body=not obj.settled and any(_under_a_body(obj.xyxy, ppl) for _, ppl in self._people_log),
         )  # fmt: skip
         for lt, ppl in self._people_log:
             if since <= lt < t:

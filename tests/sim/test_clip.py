@@ -86,8 +86,9 @@ def test_littered_garbage_is_visible_at_its_truth_bbox(render, scenario: str, se
 
 @pytest.mark.parametrize(("size", "seed"), [("640x360", 6), ("1280x720", 6)])
 def test_a_noisy_scene_stays_under_the_cameras_peak_bitrate(tmp_path: Path, size: str, seed: int) -> None:
-    """A camera's encoder holds a peak rate by resolution: this crowd (noise sigma 8, CRF 21) came out at
-    several times that rate under CRF alone (40 Mbit/s at 1920x1080), which no real main stream carries."""
+    """A camera's encoder holds a peak rate by resolution: this noisy crowd (CRF 21) came out at many times
+    that rate under CRF alone (`bench/sim_speed.py --encoders --seed 6`: 55 Mbit/s at 1920x1080), which no
+    real main stream carries."""
     out = tmp_path / "clip"
     binwatch("sim", "--scenario", "crowd", "--seed", str(seed), "--out", str(out), "--duration", "40",
              "--size", size, "--fps", "10", check=True)  # fmt: skip
