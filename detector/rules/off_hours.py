@@ -1,28 +1,33 @@
 """Off-hours disposal (非定时投放): a person puts garbage into a bins zone while drop-off is closed.
 
-A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or
-let go at most `release_s` before stepping in), is seen empty-handed there after standing in the
-zone for `stand_s` (or, boxed "carrying" until their last frame there, as they step out of it), and
-stays empty-handed for `release_s` (at the bins or walking off), within `carry_memory_s` of the last
-carry. Someone who only crosses the zone with a bag does not stand there. A bag in hand is believed
-once seen in `carry_sightings` frames within `carry_window_s` (after a let-go, only as held in every
-frame for `held_again_s`, as below); a "bag in hand" seen where the person's bag just went is that
-bag lying there, not a bag in hand. A person makes one deposit per stay in the bins zone: a "bag"
-seen at their hand after their deposit there, before they leave the zone, is not carried in (a false
-box at the hand of someone walking along the bins after setting their bag down beside them made a
-second, false deposit, placed where that box was, that nothing cancelled).
-A deposit becomes an event only if, within `confirm_s`, the person is not seen holding a bag again
-(in every frame for `held_again_s`, away from where theirs went: the model had lost the bag for a
-moment, nothing went in) and no new object stayed on the ground near the person in a `no_dump` area
-(seen in `ground_sightings` frames over `ground_span_s`): a bag set down there is littering, not a
-deposit; a false detection that comes and goes at the person's feet is neither. Something that
-appears inside the bins zone (a bag left against a bin, a lid left open) does not cancel it: leaving
-garbage at the bins outside the window is off-hours disposal too. Whether it is an event depends on
-the collection point's schedule at the frame's wall-clock time. Each person who deposits is an event
-of their own, as each is an offender an officer may act on; one person's further deposits in the
-same bins zone while their event is open update it (dedupe per camera x zone x person). (Deduped per
-zone alone, four people of a group dropping bags within seconds made one event, with the first one's
-box and track.)
+A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or let go
+at most `release_s` before stepping in), is seen empty-handed there after standing in the zone for
+`stand_s`, standing still there for `still_s` of it (or, boxed "carrying" until their last frame there,
+as they step out of it), and stays empty-handed for `release_s` (at the bins or walking off), within
+`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand there
+(walking along a row of bins with a bag the model lost for a second, to set it down beyond them, made a
+deposit nobody had made). A bag in hand is believed once seen in `carry_sightings` frames within
+`carry_window_s` (after a let-go, only as held in every frame for `held_again_s`, as below); a "bag in
+hand" seen where the person's bag just went is that bag lying there, not a bag in hand. A person makes
+one deposit per stay in the bins zone: a "bag" seen at their hand after their deposit there, before they
+leave the zone, is not carried in (a false box at the hand of someone walking along the bins after
+setting their bag down beside them made a second, false deposit, placed where that box was, that nothing
+cancelled). A deposit becomes an event only if, within `confirm_s`, the person is not seen holding a bag
+again (in every frame for `held_again_s`, away from where theirs went, beginning within `regrip_s` of
+their last carry: the model had lost the bag for a moment, nothing went in; a bag in hand seen later is
+another one, most often in the hands of a newcomer to whom the tracker passed the depositor's id as the
+two crossed) and no new object stayed on the ground near the person in a `no_dump` area (seen in
+`ground_sightings` frames over `ground_span_s`): a bag set down there is littering, not a deposit; a
+false detection that comes and goes at the person's feet is neither. Something that appears inside the
+bins zone (a bag left against a bin, a lid left open) does not cancel it: leaving garbage at the bins
+outside the window is off-hours disposal too. Whether it is an event depends on the collection point's
+schedule at the frame's wall-clock time. Each deposit is an event of its own, as each is an act an
+officer may act on: four people of a group dropping bags within seconds are four events (deduped per
+zone, they made one, with the first one's box and track), and so are two deposits under one track id, as
+one person makes one deposit per stay in the bins zone. (Deduped per track id, a deposit by a newcomer
+to whom the tracker passed the id of someone who had deposited at the same bins a little earlier, as one
+left the frame where the other came in or as they crossed, only updated the first one's event: the
+second offender had no event.)
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from detector.rules.events import Event, EventKind, EventState
 from detector.rules.littering import VICINITY_HEIGHTS
 from detector.tracks import Box, PersonTrack, Place, Tick, foot, moved
 
-STILL_HEIGHTS_PER_S = 0.5  # a person whose feet move slower than this many of their heights a second stands
+STILL_HEIGHTS_PER_S = 0.3  # a person whose feet move slower than this many of their heights a second stands
+# (about 0.5 m/s: slower than anyone walks, even with a bag, and faster than a standing person's box jitters)
 
 
 @dataclass(frozen=True)
@@ -44,13 +50,15 @@ class OffHoursParams:
     release_s: float = 1.0  # not carrying for this long after carrying = let go
     carry_memory_s: float = 4.0  # a carry older than this no longer counts
     close_after_s: float = 30.0  # the event ends once nobody has deposited in the zone for this long
-    stand_s: float = 0.8  # in the bins zone at least this long
+    stand_s: float = 0.8  # in the bins zone at least this long ...
+    still_s: float = 0.4  # ... standing still for this long of it, in all (crossing the zone is no deposit)
     confirm_s: float = 6.0  # wait this long for a bag appearing on the ground instead
     carry_sightings: int = 2  # a bag in hand is believed once seen in this many frames ...
     carry_window_s: float = 1.5  # ... within this long (one frame alone is a passing false detection)
     ground_sightings: int = 3  # a bag on the ground near the person cancels the deposit once seen this often ...
     ground_span_s: float = 1.0  # ... over at least this long (a false detection for a frame or two does not)
-    held_again_s: float = 1.0  # a deposit is undone by the person seen holding a bag in every frame for this long
+    held_again_s: float = 1.0  # a deposit is undone by the person seen holding a bag in every frame for this long ...
+    regrip_s: float = 3.0  # ... from within this long of their last carry (a bag in hand seen later is another one)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class _LetGo:
 class _Person:
     last_carry_t: float | None = None
     in_zone_since: float | None = None
+    still_s: float = 0.0  # how long they have stood still in the bins zone, in all, this stay
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
     let_go: _LetGo | None = None  # seen empty-handed at the bins after carrying: a deposit once release_s passes
@@ -103,7 +112,7 @@ class OffHoursRule:
     schedule: Schedule | None
     params: OffHoursParams = field(default_factory=OffHoursParams)
     _people: dict[int, _Person] = field(default_factory=dict)
-    _open: dict[tuple[int, int], tuple[Event, float]] = field(default_factory=dict)  # (zone, person) -> event, t
+    _open: list[Event] = field(default_factory=list)  # started, not ended yet (each ends close_after_s after its start)
     _pending: list[_Pending] = field(default_factory=list)
     _objects_seen: dict[int, _Seen] = field(default_factory=dict)
 
@@ -111,7 +120,8 @@ class OffHoursRule:
         out: list[Event] = []
         for p in tick.people:
             st = self._people.setdefault(p.track_id, _Person())
-            still = _still(st.last_box, p.xyxy, tick.t_s - st.last_seen_s)
+            gap_s = tick.t_s - st.last_seen_s
+            still = _still(st.last_box, p.xyxy, gap_s)
             if (
                 p.place is not Place.BINS
                 and st.at_bin_box
@@ -125,13 +135,19 @@ class OffHoursRule:
             st.last_seen_s, st.last_box = tick.t_s, p.xyxy
             if p.place is not Place.BINS:
                 st.in_zone_since = st.at_bin_box = None
-                st.deposited = False
+                st.deposited, st.still_s = False, 0.0
             else:
                 st.zone, st.stepped_out = p.zone_index, None
                 if st.in_zone_since is None:
                     st.in_zone_since = tick.t_s
+                elif still:
+                    st.still_s += min(gap_s, self.params.release_s)  # (a person lost for long is not known still)
             for d in [d for d in self._pending if d.track_id == p.track_id]:
                 holding = p.carried is not None and moved(d.box, p.carried)
+                if holding and d.held_since is None and tick.t_s - d.t_carry > self.params.regrip_s:
+                    # Too late for the bag the model lost at the bins: another bag, in the hands of a newcomer who
+                    # got the depositor's track id as the two crossed (two crowd clips lost a deposit so).
+                    holding = False
                 d.held_since = (tick.t_s if d.held_since is None else d.held_since) if holding else None
                 if d.held_since is not None and tick.t_s - d.held_since >= self.params.held_again_s:
                     # The bag is still in hand: the model lost it for a second at the bins (a person carrying it
@@ -217,10 +233,9 @@ class OffHoursRule:
         horizon = self.params.carry_memory_s + self.params.confirm_s
         for oid in [o for o, seen in self._objects_seen.items() if tick.t_s - seen.last > horizon]:
             del self._objects_seen[oid]
-        for key, (ev, last) in list(self._open.items()):
-            if tick.t_s - last >= self.params.close_after_s:
-                del self._open[key]
-                out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
+        for ev in [e for e in self._open if tick.t_s - e.t_s >= self.params.close_after_s]:
+            self._open.remove(ev)
+            out.append(replace(ev, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
         return out
 
     def _let_go(self, st: _Person, p: PersonTrack, last_carry_t: float, t: float) -> _LetGo | None:
@@ -248,8 +263,12 @@ class OffHoursRule:
         return None
 
     def _stood(self, st: _Person, t: float) -> bool:
-        """Whether the person has stood in the bins zone for stand_s by ``t``."""
-        return st.in_zone_since is not None and t - st.in_zone_since >= self.params.stand_s
+        """Whether the person has been in the bins zone for stand_s by ``t``, standing still for still_s of it."""
+        return (
+            st.in_zone_since is not None
+            and t - st.in_zone_since >= self.params.stand_s
+            and st.still_s >= self.params.still_s
+        )
 
     def _put_down_near(self, d: _Pending, box: Box, object_id: int) -> bool:
         """Whether ground object ``box`` is a bag the depositor of ``d`` put down near where they let go, instead of
@@ -268,15 +287,11 @@ class OffHoursRule:
         deposited_at = tick.wall - dt.timedelta(seconds=tick.t_s - t_deposit)
         if self.schedule is None or self.schedule.is_open(deposited_at):
             return []
-        if (zone, track_id) in self._open:
-            ev, _ = self._open[(zone, track_id)]
-            self._open[(zone, track_id)] = (ev, tick.t_s)
-            return [replace(ev, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=box)]
         ev = Event.started(
             self.camera_id, EventKind.OFF_HOURS, tick.t_s, tick.wall, t_deposit, box, 1.0, f"bins[{zone}]",
             owner_track=track_id, key=track_id,
         )  # fmt: skip
-        self._open[(zone, track_id)] = (ev, tick.t_s)
+        self._open.append(ev)
         return [ev]
 
 

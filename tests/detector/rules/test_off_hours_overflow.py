@@ -84,10 +84,14 @@ def _depositors(*plan: tuple[int, float]) -> Callable[[float], tuple[PersonTrack
             [(EventState.START, 1), (EventState.START, 2), (EventState.END, 1), (EventState.END, 2)],
         ),
         ([(1, 0.0), (2, 3.0), (3, 6.0), (4, 9.0)], [(EventState.START, k) for k in (1, 2, 3, 4)]),
-        ([(1, 0.0), (1, 12.0)], [(EventState.START, 1), (EventState.UPDATE, 1), (EventState.END, 1)]),  # one person
+        # Two deposits under one track id: one person twice, or a newcomer who got the id: each deposit an event
+        (
+            [(1, 0.0), (1, 12.0)],
+            [(EventState.START, 1), (EventState.START, 1), (EventState.END, 1), (EventState.END, 1)],
+        ),
         ([(1, 0.0), (2, 45.0)], [(EventState.START, 1), (EventState.END, 1), (EventState.START, 2)]),
     ],
-    ids=["two-people", "a-group-of-four", "one-person-twice", "apart"],
+    ids=["two-people", "a-group-of-four", "one-id-twice", "apart"],
 )
 def test_each_person_who_deposits_off_hours_is_an_event(
     plan: list[tuple[int, float]], expected: list[tuple[EventState, int]]
@@ -115,6 +119,44 @@ def test_carrying_past_the_bins_is_not_a_deposit() -> None:
         return (PersonTrack(1, (50 * t, 150, 60 + 50 * t, 330), 0.9, place, 0, BAG),) if t < 12 else ()
 
     assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), passer) == []
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0])
+@pytest.mark.parametrize("speed", [60.0, 100.0], ids=["slow", "brisk"])
+def test_walking_along_the_bins_with_a_bag_the_model_loses_for_a_while_is_not_a_deposit(
+    fps: float, speed: float
+) -> None:
+    """Walks along a row of bins (in the zone from 2 s to 6 s, never stopping, a person 180 px tall) with a bag the
+    model loses from 3 s on, and sets it down beyond them. (In the zone long enough, they made a deposit.)"""
+
+    def walker(t: float) -> tuple[PersonTrack, ...]:
+        x = speed * t
+        place = Place.BINS if 2 <= t < 6 else Place.NO_DUMP
+        hand = (x + 40, 200, x + 70, 240) if t < 3 else None
+        return (PersonTrack(1, (x, 150, x + 60, 330), 0.9, place, 0, hand),) if t < 12 else ()
+
+    assert _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), walker, fps=fps) == []
+
+
+@pytest.mark.parametrize("fps", [2.0, 5.0, 8.0])
+@pytest.mark.parametrize("after_s", [3.6, 4.0])
+def test_a_bag_in_the_hands_of_a_newcomer_who_got_the_depositors_id_does_not_undo_the_deposit(
+    fps: float, after_s: float
+) -> None:
+    """Deposits (last carry just before 6 s) and walks off; ``after_s`` after their last carry the tracker gives their
+    id to a newcomer walking in with a bag, held in every frame (two crossing people in a crowd clip)."""
+
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        if t < 9:
+            return _walk_and_deposit(t)
+        if t < 6 + after_s:  # the depositor walks off
+            return (PersonTrack(1, (300 + 80 * (t - 9), 150, 360 + 80 * (t - 9), 330), 0.9, Place.NO_DUMP, 0, None),)
+        x = 600 - 80 * (t - 6 - after_s)  # the newcomer, with the depositor's id
+        bag = (x + 40, 210, x + 70, 250)
+        return (PersonTrack(1, (x, 160, x + 60, 340), 0.9, Place.NO_DUMP, 0, bag),) if t < 16 else ()
+
+    out = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), people, fps=fps)
+    assert [e.state for e in out] == [EventState.START, EventState.END]
 
 
 def test_a_bag_set_down_before_crossing_the_bins_zone_is_not_a_deposit() -> None:
