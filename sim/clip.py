@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,8 +48,15 @@ def yolo_lines(boxes: list[Box], width: int, height: int) -> list[str]:
     return out
 
 
+def _own_temporary(path: Path, suffix: str = ".tmp") -> Path:
+    """A temporary name beside ``path`` that no other process writing the same file uses: two renders of one
+    clip at once (two benches sharing a cache) each finish their own file and the later one wins whole. (With
+    one fixed name, one process renamed the other's half-written video away and that one failed.)"""
+    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = _own_temporary(path)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
@@ -62,7 +70,7 @@ def write_clip(
     label_dir = out_dir / "labels"
     if labels:
         label_dir.mkdir(exist_ok=True)
-    tmp_video = out_dir / "video.mp4.part.mp4"
+    tmp_video = _own_temporary(out_dir / "video.mp4", ".part.mp4")
     # One encoder thread: a seed gives the same bytes on every machine and under any load, so a clip
     # rendered again to reproduce a result is the clip that gave it. Encoded as an IP camera's hardware
     # encoder does: no B-frames or lookahead, the simplest motion search, CABAC and the deblocking filter on,

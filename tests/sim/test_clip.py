@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -46,6 +48,22 @@ def test_sim_cli_writes_browser_playable_h264_truth_and_camera_config(tmp_path: 
     rows = [line.split() for line in labels[-1].read_text().splitlines()]
     assert {r[0] for r in rows} >= {"1", "2"}, "garbage and bins are labelled in the last frame"
     assert all(0 <= float(v) <= 1 for r in rows for v in r[1:])
+
+
+def test_two_renders_of_one_clip_at_once_both_finish_it_whole(tmp_path: Path) -> None:
+    """Two benches sharing a clip cache render the same clip at the same moment: neither fails, and the clip
+    they leave plays. (With one temporary name for both, one renamed the other's half-written video away.)"""
+    out = tmp_path / "clip"
+    args = ["sim", "--scenario", "littering", "--seed", "5", "--out", str(out), "--duration", "40",
+            "--size", "320x240", "--fps", "4"]  # fmt: skip
+    command = [sys.executable, "-m", "service", *args]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [r.communicate(timeout=300)[0].decode(errors="replace") for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], outputs
+    with av.open(str(out / "video.mp4")) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 160
+    assert json.loads((out / "truth.json").read_text())["frames"] == 160
+    assert sorted(p.name for p in out.iterdir()) == ["camera.yaml", "truth.json", "video.mp4"], "no temporary left"
 
 
 def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
