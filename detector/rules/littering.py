@@ -12,7 +12,8 @@ passer-by standing by it, and found again): the event goes on (UPDATE) and nobod
 garbage already recorded.)
 
 Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the
-object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view. A
+object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view (or seen in the
+last `HEARD_S`: a model misses a walking person for a frame or a second). A
 warning is not a violation: it is said once per object, and the event confirmed later for that
 object keeps the warning's id, so the shout and the record join up. An object not settled yet (a left
 object still for less than its detector's static_s: `GroundObject.settled`) may be warned about unless it
@@ -45,6 +46,8 @@ CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest 
 REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recently is that event's garbage
 FEET_BAND = 0.2  # the bottom of this share of a person's box is their feet (what they set down lies there)
 BODY_OVERLAP = 0.3  # an object lying this much inside a person's box is where that person was
+HEARD_S = 2.0  # someone seen this recently is still there to hear a warning (the model misses a walking person
+# for a second or two now and then, at dusk and at night most)
 
 
 @dataclass(frozen=True)
@@ -176,12 +179,16 @@ class LitteringRule:
         return out
 
     def _ended_here(self, c: _Candidate) -> Event | None:
-        """An event of this zone that ended recently where this candidate lies: its garbage, found again."""
+        """An event of this zone that ended recently where this candidate lies (where its object was last seen,
+        or where the garbage lay when it was confirmed): its garbage, found again. (Only the last-seen box: an
+        object's id that went off with a passer-by's legs, or whose last box a passer-by pushed aside, ended
+        its event somewhere else, and the garbage still lying where it was became a second event.)"""
         return next(
             (
                 ev
                 for _, ev, o in reversed(self._ended)
-                if (o.place, o.zone_index) == (c.obj.place, c.obj.zone_index) and iou(o.xyxy, c.obj.xyxy) > TWIN_IOU
+                if (o.place, o.zone_index) == (c.obj.place, c.obj.zone_index)
+                and max(iou(o.xyxy, c.obj.xyxy), iou(ev.bbox, c.obj.xyxy)) > TWIN_IOU
             ),
             None,
         )
@@ -227,17 +234,21 @@ class LitteringRule:
         return c.owner_away_since is not None and t - c.owner_away_since + CLOCK_SLACK_S >= self.params.owner_gone_s
 
     def _warn_due(self, c: _Candidate, tick: Tick) -> bool:
-        """Rested long enough, seen more than in passing, someone is in view to hear it, nobody's box still
-        holds it, and, not settled yet, not where someone's body was (see the module docstring)."""
+        """Rested long enough, seen more than in passing, someone in view to hear it (or seen a moment ago),
+        nobody's box still holds it, and, not settled yet, not where someone's body was (see the module docstring)."""
         after = self.params.warn_after_s
         return (
             after is not None
             and (c.obj.settled or not c.under_a_body)
             and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
             and len(c.trail) >= WARN_MIN_SIGHTINGS  # (gaps under LOST_GRACE_S: the last few all lie in the trail)
-            and bool(tick.people)
+            and self._someone_there(tick.t_s)
             and all(overlap_of_smaller(c.obj.xyxy, p.xyxy) < IN_HANDS_OVERLAP for p in tick.people)
         )
+
+    def _someone_there(self, t: float) -> bool:
+        """Whether anyone was seen in the last HEARD_S (the ticks of the people log)."""
+        return any(people and t - lt <= HEARD_S for lt, people in self._people_log)
 
     def _twins(self, c: _Candidate) -> list[_Candidate]:
         """Other candidates of the same zone overlapping this one, now or as seen in their trail: the same garbage

@@ -43,6 +43,7 @@ from detector.tracks import Box, PersonTrack, Place, Tick, foot, moved
 
 STILL_HEIGHTS_PER_S = 0.3  # a person whose feet move slower than this many of their heights a second stands
 # (about 0.5 m/s: slower than anyone walks, even with a bag, and faster than a standing person's box jitters)
+STILL_GAP_S = 1.0  # of a longer gap between two sightings of a still person, only this much counts as standing
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class OffHoursRule:
                 if st.in_zone_since is None:
                     st.in_zone_since = tick.t_s
                 elif still:
-                    st.still_s += min(gap_s, self.params.release_s)  # (a person lost for long is not known still)
+                    st.still_s += min(gap_s, STILL_GAP_S)
             for d in [d for d in self._pending if d.track_id == p.track_id]:
                 holding = p.carried is not None and moved(d.box, p.carried)
                 if holding and d.held_since is None and tick.t_s - d.t_carry > self.params.regrip_s:
