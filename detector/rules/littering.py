@@ -1,26 +1,25 @@
 """Littering (垃圾落地): garbage comes to rest where dumping is not allowed and its owner leaves.
 
-An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and the person who
-brought it (the person nearest to it when it appeared) has been out of its vicinity for
-`owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
-confirmation (picked up again) yields nothing. A new object overlapping an open event of the same
-zone (where its object is, or was seen in the last `TRAIL_S`) is the same littering (deduplicated),
-not a second one; so is one overlapping an event of that
-zone that ended less than `REAPPEAR_S` ago (the garbage lost from view, behind or "in the hands" of a
+An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and the person who brought
+it (the person nearest to it when it appeared) has been out of its vicinity for `owner_gone_s`, or no
+owner was seen. One event per object; an object that disappears before confirmation (picked up again)
+yields nothing. A new object overlapping an open event of the same zone (where its object is, or was
+seen in the last `TRAIL_S`) is the same littering (deduplicated), not a second one; so is one
+overlapping an event of that zone that ended less than `REAPPEAR_S` ago (where its object was last seen,
+or where its garbage lay when confirmed: the garbage lost from view, behind or "in the hands" of a
 passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is warned again.
 (Taken as new, it was put on the passer-by, who then walked off: a second event, and a shout, for
 garbage already recorded.)
 
-Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the
-object has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view (or seen in the
-last `HEARD_S`: a model misses a walking person for a frame or a second). A
-warning is not a violation: it is said once per object, and the event confirmed later for that
-object keeps the warning's id, so the shout and the record join up. An object not settled yet (a left
-object still for less than its detector's static_s: `GroundObject.settled`) may be warned about unless it
-has lain where someone's body was, in the seconds before it appeared or since: wherever it overlaps a
-person's box, it must reach down to their feet (a bag set down at someone's feet or in front of them, not
-the head or chest of a still person whom the model missed for a second); it becomes an event only once
-settled.
+Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the object
+has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view (or seen in the
+last `HEARD_S`: a model misses a walking person for a frame or a second). A warning is not a violation:
+it is said once per object, and the event confirmed later for that object keeps the warning's id, so the
+shout and the record join up. An object not settled yet (a left object still for less than its
+detector's static_s: `GroundObject.settled`) may be warned about unless it has lain where someone's body
+was, in the seconds before it appeared or since: wherever it overlaps a person's box, it must reach down
+to their feet (a bag set down at someone's feet or in front of them, not the head or chest of a still
+person whom the model missed for a second); it becomes an event only once settled.
 """
 
 from __future__ import annotations

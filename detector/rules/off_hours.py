@@ -50,7 +50,7 @@ STILL_GAP_S = 1.0  # of a longer gap between two sightings of a still person, on
 class OffHoursParams:
     release_s: float = 1.0  # not carrying for this long after carrying = let go
     carry_memory_s: float = 4.0  # a carry older than this no longer counts
-    close_after_s: float = 30.0  # the event ends once nobody has deposited in the zone for this long
+    close_after_s: float = 30.0  # an event ends this long after it started (each deposit is an event)
     stand_s: float = 0.8  # in the bins zone at least this long ...
     still_s: float = 0.4  # ... standing still for this long of it, in all (crossing the zone is no deposit)
     confirm_s: float = 6.0  # wait this long for a bag appearing on the ground instead
@@ -113,7 +113,7 @@ class OffHoursRule:
     schedule: Schedule | None
     params: OffHoursParams = field(default_factory=OffHoursParams)
     _people: dict[int, _Person] = field(default_factory=dict)
-    _open: list[Event] = field(default_factory=list)  # started, not ended yet (each ends close_after_s after its start)
+    _open: list[Event] = field(default_factory=list)  # started, not ended yet
     _pending: list[_Pending] = field(default_factory=list)
     _objects_seen: dict[int, _Seen] = field(default_factory=dict)
 
