@@ -1,15 +1,15 @@
 """Littering (垃圾落地): garbage comes to rest where dumping is not allowed and its owner leaves.
 
 An object is confirmed when it has rested in a `no_dump` zone for `dwell_s` and the person who brought
-it (the person nearest to it when it appeared) has been out of its vicinity for `owner_gone_s`, or no
-owner was seen. One event per object; an object that disappears before confirmation (picked up again)
-yields nothing. A new object overlapping an open event of the same zone (where its object is, or was
-seen in the last `TRAIL_S`) is the same littering (deduplicated), not a second one; so is one
-overlapping an event of that zone that ended less than `REAPPEAR_S` ago (where its object was last seen,
-or where its garbage lay when confirmed: the garbage lost from view, behind or "in the hands" of a
-passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is warned again.
-(Taken as new, it was put on the passer-by, who then walked off: a second event, and a shout, for
-garbage already recorded.)
+it (the person nearest to it when it came to rest where it lies) has been out of its vicinity for
+`owner_gone_s`, or no owner was seen. One event per object; an object that disappears before
+confirmation (picked up again) yields nothing. A new object overlapping an open event of the same zone
+(where its object is, or was seen in the last `TRAIL_S`) is the same littering (deduplicated), not a
+second one; so is one overlapping an event of that zone that ended less than `REAPPEAR_S` ago (where its
+object was last seen, or where its garbage lay when confirmed: the garbage lost from view, behind or "in
+the hands" of a passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is
+warned again. (Taken as new, it was put on the passer-by, who then walked off: a second event, and a
+shout, for garbage already recorded.)
 
 Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the object
 has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view (or seen in the
@@ -140,7 +140,8 @@ class LitteringRule:
             if c is None:
                 c = self._candidates[obj.object_id] = self._new_candidate(obj, tick.t_s)
             elif moved(c.anchor, obj.xyxy):
-                c.anchor, c.rest_since = obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
+                c.obj, c.anchor, c.rest_since = obj, obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
+                self._take_owner_at_rest(c, tick.t_s)
             c.obj, c.last_seen = obj, tick.t_s
             if not obj.settled:
                 c.under_a_body = c.under_a_body or _under_a_body(obj.xyxy, tick.people)
@@ -199,21 +200,31 @@ class LitteringRule:
         since = t if obj.at_rest_since is None else min(t, max(obj.at_rest_since, t - LATE_REPORT_MAX_S))
         if obj.object_id in self._dropped:  # the same object let go and back: a new candidate, not the old rest
             since = max(since, min(t, self._dropped.pop(obj.object_id) + ID_RESOLUTION_S))
-        window = OWNER_WINDOW_S if since < t else 0.0
-        near_then = sorted(
-            ((abs(lt - since), lt, ppl) for lt, ppl in self._people_log if abs(lt - since) <= window),
-            key=lambda e: (e[0], e[1]),
-        )
-        owner = next((o for _, _, ppl in near_then if (o := _nearest_person(obj.xyxy, ppl)) is not None), None)
         c = _Candidate(
-            obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t,
-            owner=owner.track_id if owner else None, owner_height=(owner.xyxy[3] - owner.xyxy[1]) if owner else 0.0,
+            obj=obj, anchor=obj.xyxy, first_seen=since, rest_since=since, last_seen=t, owner=None, owner_height=0.0,
             under_a_body=not obj.settled and any(_under_a_body(obj.xyxy, ppl) for _, ppl in self._people_log),
         )  # fmt: skip
-        for lt, ppl in self._people_log:
-            if since <= lt < t:
-                self._track_owner(c, {p.track_id: p for p in ppl}, lt)
+        self._take_owner_at_rest(c, t)
         return c
+
+    def _take_owner_at_rest(self, c: _Candidate, t: float) -> None:
+        """The person nearest to the object when it came to rest where it is (`rest_since`, within
+        OWNER_WINDOW_S of it when that is in the past) becomes its owner, and whether they have gone since is
+        replayed from the people seen in between. Nobody near then: the owner stays whoever it was. (An object
+        first seen while still carried in, before its carrier was, had no owner, and the person who set it
+        down, stayed beside it and took it away again was not waited for: a littering event on a pickup.)"""
+        window = OWNER_WINDOW_S if c.rest_since < t else 0.0
+        near_then = sorted(
+            ((abs(lt - c.rest_since), lt, ppl) for lt, ppl in self._people_log if abs(lt - c.rest_since) <= window),
+            key=lambda e: (e[0], e[1]),
+        )
+        owner = next((o for _, _, ppl in near_then if (o := _nearest_person(c.obj.xyxy, ppl)) is not None), None)
+        if owner is None:
+            return
+        c.owner, c.owner_height, c.owner_away_since = owner.track_id, owner.xyxy[3] - owner.xyxy[1], None
+        for lt, ppl in self._people_log:
+            if c.rest_since <= lt < t:
+                self._track_owner(c, {p.track_id: p for p in ppl}, lt)
 
     def _track_owner(self, c: _Candidate, people: dict[int, PersonTrack], t: float) -> None:
         if c.owner is None:

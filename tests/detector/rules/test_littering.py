@@ -100,6 +100,30 @@ CASES: list[tuple[str, Scene, float, list[float]]] = [
 ]
 
 
+def shifted(box: Box, dx: float) -> Box:
+    return (box[0] + dx, box[1], box[2] + dx, box[3])
+
+
+def carried_in(leaves_at: float) -> Scene:
+    """A bag seen from 0 s carried in from the left (20 px/s) and set down at 3 s; its carrier, beside it, is
+    seen only from 1.5 s (the model missed them at first) and stays by it until ``leaves_at``."""
+
+    def dx(t: float) -> float:
+        return 20.0 * (min(t, 3.0) - 3.0)
+
+    return (
+        lambda t: person(shifted(PERSON_AT_BAG, dx(t))) if 1.5 <= t < leaves_at else (),
+        lambda t: bag(box=shifted(BAG, dx(t))),
+    )
+
+
+CASES += [
+    # The owner is whoever was nearest when it came to rest where it lies, not when it was first seen.
+    ("carried in before its carrier is seen, who stays by it: nothing", carried_in(60.0), 40, []),
+    ("carried in before its carrier is seen, who leaves at 12 s: owner_gone binds", carried_in(12.0), 40, [17.0]),
+]
+
+
 @pytest.mark.parametrize(("name", "scene", "end", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_littering_table(name: str, scene: Scene, end: float, expected: list[float]) -> None:
     assert starts(run(scene, end)) == expected
