@@ -27,7 +27,10 @@ it decide (t_s - floor):
              so this excess can be slightly negative;
   overflow   t_drop_s + dwell_s: the first spill at rest plus the rule's dwell; the excess includes
              the wait for enough garbage to pass the occupancy threshold;
-and at the end every miss and false alarm with the shell commands that reproduce its clip.
+and at the end every miss and false alarm with the shell commands that reproduce its clip. A truth
+event whose rule floor lies after its clip's last frame (a scenario whose visits run past the end of
+a short clip) cannot be decided within it: it is not scored (no miss; a prediction of it is no false
+alarm), and the count of such events is printed.
 
 The sweep is never to be tuned on: a change made because of what a sweep showed is checked on a
 fresh seed base (a plain run), and `--seed-base S` only repeats a run (to compare two versions of
@@ -439,6 +442,7 @@ class ClipScore:
     littered: int  # littering truth events
     warned_in_view: list[float]  # per littering event warned before its person left: seconds before t_exit_s
     negative: bool  # no truth event of the scored kinds
+    beyond_end: list[dict[str, Any]] = field(default_factory=list)  # truth events not scored (`beyond_end`)
 
     @property
     def warned_without_littering(self) -> bool:
@@ -458,10 +462,24 @@ def rule_floor(kind: str, truth: Mapping[str, Any], rules: RuleParams) -> float:
     raise ValueError(f"no rule floor for kind {kind!r}; expected one of {KINDS}")
 
 
+def beyond_end(t: Mapping[str, Any], r: ClipResult) -> bool:
+    """Whether truth event ``t`` of clip ``r`` could not be decided within the clip: its rule floor lies after
+    the clip's last frame (a scenario whose visits run past a short clip's end, e.g. the last people of an
+    `overflow` clip of 40 s)."""
+    return rule_floor(t["kind"], t, r.rules) > r.params.duration_s
+
+
 def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
-    truths = [t for t in r.truth if t["kind"] in kinds]
+    """Matched, missed and false events of the chosen kinds. A truth event beyond the clip's end
+    (`beyond_end`) is not scored: it is no miss, and a prediction that matches it anyway is no false alarm."""
+    scored = [t for t in r.truth if t["kind"] in kinds]
     preds = [p for p in r.predictions if p["kind"] in kinds]
-    pairs = match(truths, preds)
+    late = [t for t in scored if beyond_end(t, r)]
+    late_ids = {id(t) for t in late}
+    pairs = match(scored, preds)
+    preds = [p for p in preds if not any(q is p and id(t) in late_ids for t, q in pairs)]
+    pairs = [(t, p) for t, p in pairs if id(t) not in late_ids]
+    truths = [t for t in scored if id(t) not in late_ids]
     matched_t = {id(t) for t, _ in pairs}
     matched_p = {id(p) for _, p in pairs}
     latencies: dict[str, list[float]] = {k: [] for k in kinds}
@@ -470,7 +488,7 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
         latencies[t["kind"]].append(float(p["t_s"]) - rule_floor(t["kind"], t, r.rules))
         if t["kind"] == "littering":
             rest_lags.append(float(p["t_start_s"]) - float(t["t_drop_s"]))
-    litter = [t for t in r.truth if t["kind"] == "littering"]
+    litter = [t for t in r.truth if t["kind"] == "littering" and not beyond_end(t, r)]
     in_view = [
         r.exits[t["actor"]] - float(w["t_s"]) for t, w in match(litter, r.warnings) if w["t_s"] < r.exits[t["actor"]]
     ]
@@ -483,7 +501,8 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
         rest_lags=rest_lags,
         littered=len(litter),
         warned_in_view=in_view,
-        negative=not truths,
+        negative=not truths and not late,
+        beyond_end=late,
     )
 
 
@@ -547,14 +566,15 @@ def clip_line(s: ClipScore, done: int, total: int) -> str:
     r, p = s.result, s.result.params
     local = p.start.astimezone(ZoneInfo(TIMEZONE))
     cost = f"render {r.render_s:.0f} s" if r.render_s else "cached"
-    truths = [t for t in r.truth if t["kind"] in s.counts]
+    truths = [t for t in r.truth if t["kind"] in s.counts and t not in s.beyond_end]
     preds = [q for q in r.predictions if q["kind"] in s.counts]
+    late = f" beyond the end, not scored [{_events(s.beyond_end, 't_drop_s')}]" if s.beyond_end else ""
     said = ", ".join(f"{float(w['t_s']):.1f}" for w in r.warnings) or "-"
     flag = "" if not (s.misses or s.false_alarms) else f"  << {len(s.misses)} missed, {len(s.false_alarms)} false"
     return (
         f"[{done:{len(str(total))}d}/{total}] {p.scenario.value:15s} seed {p.seed} {p.width}x{p.height} {p.fps:2d} fps "
         f"{p.duration_s:3d} s start {local:%m-%d %H:%M:%S} {r.lighting:5s} {'open' if r.open_at_start else 'closed'}: "
-        f"truth [{_events(truths, 't_drop_s')}] predicted [{_events(preds, 't_s')}] warned [{said}] "
+        f"truth [{_events(truths, 't_drop_s')}]{late} predicted [{_events(preds, 't_s')}] warned [{said}] "
         f"({cost}, analyse {r.analyze_s:.0f} s){flag}"
     )
 
@@ -612,6 +632,7 @@ def side_measures(scores: Sequence[ClipScore], kinds: Sequence[str]) -> dict[str
                 f"{s.result.params.scenario.value} {s.result.params.seed}" for s in scores if s.warned_without_littering
             ],
         },
+        "truth_beyond_end": sum(len(s.beyond_end) for s in scores),
         "latency_beyond_floor": {k: _stats([x for s in scores for x in s.latencies[k]]) for k in kinds},
         "littering_rest_seen_after_drop": _stats([x for s in scores for x in s.rest_lags]),
     }
@@ -651,6 +672,7 @@ def report(scores: Sequence[ClipScore], measures: Mapping[str, Any], settings: R
             else ""
         )
         lines.append(f"  {k:10s} {_seconds(m)}{extra}")
+    lines.append(f"truth events not scored, their rule floor after their clip's end: {measures['truth_beyond_end']}")
     faulty = [s for s in scores if s.misses or s.false_alarms]
     lines.append("")
     lines.append(f"misses and false alarms: {len(faulty)} clips" + (":" if faulty else ""))
@@ -677,6 +699,7 @@ def clip_record(s: ClipScore, settings: RunSettings) -> dict[str, Any]:
         "false_alarms": s.false_alarms,
         "latency_beyond_floor_s": s.latencies,
         "negative": s.negative,
+        "beyond_end": s.beyond_end,
         "render_s": round(r.render_s, 2),
         "analyze_s": round(r.analyze_s, 2),
         "command": repro_command(r.params, settings),

@@ -118,6 +118,24 @@ def test_report_lists_each_miss_and_false_alarm_with_its_command() -> None:
     _parse_repro(lines[at + 2].strip())
 
 
+@pytest.mark.parametrize("predicted_late", [False, True])
+def test_a_truth_event_the_clip_ends_before_its_rule_can_decide_is_not_scored(predicted_late: bool) -> None:
+    p = replace(draw_clip(SEED_BASE, 0), duration_s=40)
+    # off_hours floor: t_drop_s + release_s 1 + confirm_s 6 (43 s > 40 s for the late one)
+    early = {"kind": "off_hours", "actor": "p0", "t_drop_s": 10.0, "t_leave_s": 12.0, "bbox": [10, 10, 20, 20]}
+    late = {"kind": "off_hours", "actor": "p1", "t_drop_s": 36.0, "t_leave_s": 38.0, "bbox": [100, 10, 120, 20]}
+    pred = {"kind": "off_hours", "t_s": 39.8, "t_start_s": 32.8, "bbox": [101, 10, 119, 20]}
+    preds = [pred] if predicted_late else []
+    result = ClipResult(p, "day", False, [early, late], {"p0": 15.0, "p1": 40.0}, preds, [], RuleParams(), 0.0, 1.0)
+    s = accuracy.score_clip(result, ("littering", "off_hours", "overflow"))
+    assert (s.misses, s.false_alarms, s.beyond_end, s.negative) == ([early], [], [late], False)
+    assert vars(s.counts["off_hours"]) == {"kind": "off_hours", "truths": 1, "predictions": 0, "matched": 0}
+    settings = RunSettings(Path("m"), False, 480, 5.0, Path("c"), True, 0.0)
+    lines = accuracy.report([s], accuracy.side_measures([s], tuple(s.counts)), settings)
+    assert "truth events not scored, their rule floor after their clip's end: 1" in lines
+    assert "beyond the end, not scored [off_hours@36.0]" in accuracy.clip_line(s, 1, 1)
+
+
 @pytest.mark.slow  # renders two clips and loads the model in two worker processes: about 15 s
 def test_a_tiny_sweep_runs_the_clips_its_seed_base_draws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "sweep.json"
