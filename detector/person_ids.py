@@ -17,6 +17,7 @@ counts in updates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,17 @@ HANDOVER_S = 1.0  # a track born this close to another's end (before or after), 
 HANDOVER_IOU = 0.3  # the heir's box and the ended track's last box overlap this much (about one size and place)
 
 TrackedPerson = tuple[int, tuple[float, ...], float]  # id, xyxy, score
+
+
+class SeenPerson(NamedTuple):
+    """A person's confirmed track in one frame: its id, its box and score as the tracker smooths them, and the
+    box the model gave for them in this very frame. (The smoothed box lags a walk at a low analysis rate and
+    keeps its width for seconds: a bag held out at arm's length, inside the model's box, lay beside it.)"""
+
+    track_id: int
+    xyxy: tuple[float, ...]
+    score: float
+    seen: tuple[float, ...]
 
 
 @dataclass(frozen=True)

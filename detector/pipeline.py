@@ -21,6 +21,7 @@ from detector.detections import Detections, Role
 from detector.leftobject import LeftObjectDetector
 from detector.motion import MotionGate
 from detector.objects import GarbageBoxes, GroundObjectTracker
+from detector.person_ids import SeenPerson
 from detector.rules.events import Event
 from detector.rules.littering import LitteringParams, LitteringRule
 from detector.rules.off_hours import OffHoursRule
@@ -131,7 +132,7 @@ class CameraAnalyzer:
         scale = self._scale
         assert scale is not None
         if fresh:  # boxes the model gave for this frame (stand-ins would repeat the same people)
-            scale.observe([(tid, (box[0], box[1], box[2], box[3])) for tid, box, _ in tracked], t_s)
+            scale.observe([(t.track_id, (t.xyxy[0], t.xyxy[1], t.xyxy[2], t.xyxy[3])) for t in tracked], t_s)
 
         carried_by: dict[int, Box] = {}
         resting: list[int] = []
@@ -145,7 +146,7 @@ class CameraAnalyzer:
             else:
                 carried_by[owner] = _box(g)
         people = []
-        for tid, box, score in tracked:
+        for tid, box, score, _ in tracked:
             b: Box = (box[0], box[1], box[2], box[3])
             place, zi = zones.place_of(b)
             people.append(PersonTrack(tid, b, score, place, zi, carried_by.get(tid)))
@@ -232,15 +233,17 @@ def _box(b: NDArray[np.float32]) -> Box:
     return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
 
 
-def _holder(g: NDArray[np.float32], people: Sequence[tuple[int, tuple[float, ...], float]]) -> int | None:
-    """The track holding garbage box ``g``, if any: mostly inside the person's box (widened by their reach),
-    lifted off the ground and not at their head (a heap on a bin's lid behind a person is not in their
-    hands). Of several such people (a group at the bins), the one whose body's centre line is nearest
-    the bag, as a share of their width: the first in the list took bags held by the person beside them,
-    and that person's deposit was never seen."""
+def _holder(g: NDArray[np.float32], people: Sequence[SeenPerson]) -> int | None:
+    """The track holding garbage box ``g``, if any: mostly inside the person's box as the model gave it this
+    frame (widened by their reach), lifted off the ground and not at their head (a heap on a bin's lid
+    behind a person is not in their hands). Of several such people (a group at the bins), the one whose
+    body's centre line is nearest the bag, as a share of their width: the first in the list took bags held
+    by the person beside them, and that person's deposit was never seen. (The tracker's smoothed box lags
+    a walk and keeps its width: a bag held out at arm's length lay beside it, and at 2 fps a carry was seen
+    too seldom to be believed.)"""
     area = max(1e-6, float((g[2] - g[0]) * (g[3] - g[1])))
     best, best_d = None, math.inf
-    for tid, p, _ in people:
+    for tid, _, _, p in people:
         width = max(1e-6, float(p[2] - p[0]))
         reach = CARRY_REACH * width
         ix = max(0.0, min(g[2], p[2] + reach) - max(g[0], p[0] - reach))

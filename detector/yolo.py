@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.detections import Detections, Role
-from detector.person_ids import HANDOVER_S, StableIds, TrackedPerson, reach_affinity
+from detector.person_ids import HANDOVER_S, SeenPerson, StableIds, reach_affinity
 
 log = logging.getLogger(__name__)
 
@@ -390,8 +390,13 @@ class PersonTracker:
         self._tracker = _reach_byte_tracker(1 / analysis_fps, args)
         self._ids = StableIds(min(buffer + 1, max(1, round(handover_s * analysis_fps))), buffer + 1)
 
-    def update(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> list[TrackedPerson]:
-        """Ids, boxes and scores of the people confirmed this frame; an id carries on across ByteTrack's
-        id switches (`detector.person_ids`)."""
+    def update(self, xyxy: NDArray[np.float32], conf: NDArray[np.float32]) -> list[SeenPerson]:
+        """The people confirmed this frame, each with the box the model gave for them (every confirmed track
+        was matched to one of this frame's ``xyxy``: ByteTrack names its index); an id carries on across
+        ByteTrack's id switches (`detector.person_ids`)."""
         out = self._tracker.update(_TrackInput(xyxy.astype(np.float32), conf.astype(np.float32)))
-        return self._ids.update([(int(r[4]), tuple(float(v) for v in r[:4]), float(r[5])) for r in out])
+        ids = self._ids.update([(int(r[4]), tuple(float(v) for v in r[:4]), float(r[5])) for r in out])
+        return [
+            SeenPerson(pid, box, score, tuple(float(v) for v in xyxy[int(r[7])]))
+            for (pid, box, score), r in zip(ids, out, strict=True)
+        ]

@@ -25,7 +25,7 @@ def run(frames: list[list[tuple[float, float, float, float]]], fps: float) -> li
         tracks = tracker.update(xyxy, np.full(len(boxes), 0.8, np.float32))
         ids = []
         for b in boxes:  # the nearest track within 40 px: Kalman-smoothed, a track lags a fast walk a little
-            near = sorted((max(abs(u - v) for u, v in zip(tb, b, strict=True)), pid) for pid, tb, _ in tracks)
+            near = sorted((max(abs(u - v) for u, v in zip(tb, b, strict=True)), pid) for pid, tb, _, _ in tracks)
             ids.append(near[0][1] if near and near[0][0] < 40 else -1)
         out.append(ids)
     return out
