@@ -1,33 +1,32 @@
 """Off-hours disposal (非定时投放): a person puts garbage into a bins zone while drop-off is closed.
 
-A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or let go
-at most `release_s` before stepping in), is seen empty-handed there after standing in the zone for
-`stand_s`, standing still there for `still_s` of it (or, boxed "carrying" until their last frame there,
-as they step out of it), and stays empty-handed for `release_s` (at the bins or walking off), within
-`carry_memory_s` of the last carry. Someone who only crosses the zone with a bag does not stand there
-(walking along a row of bins with a bag the model lost for a second, to set it down beyond them, made a
-deposit nobody had made). A bag in hand is believed once seen in `carry_sightings` frames within
-`carry_window_s` (after a let-go, only as held in every frame for `held_again_s`, as below); a "bag in
-hand" seen where the person's bag just went is that bag lying there, not a bag in hand. A person makes
-one deposit per stay in the bins zone: a "bag" seen at their hand after their deposit there, before they
-leave the zone, is not carried in (a false box at the hand of someone walking along the bins after
-setting their bag down beside them made a second, false deposit, placed where that box was, that nothing
-cancelled). A deposit becomes an event only if, within `confirm_s`, the person is not seen holding a bag
-again (in every frame for `held_again_s`, away from where theirs went, beginning within `regrip_s` of
-their last carry: the model had lost the bag for a moment, nothing went in; a bag in hand seen later is
-another one, most often in the hands of a newcomer to whom the tracker passed the depositor's id as the
-two crossed) and no new object stayed on the ground near the person in a `no_dump` area (seen in
-`ground_sightings` frames over `ground_span_s`): a bag set down there is littering, not a deposit; a
-false detection that comes and goes at the person's feet is neither. Something that appears inside the
-bins zone (a bag left against a bin, a lid left open) does not cancel it: leaving garbage at the bins
-outside the window is off-hours disposal too. Whether it is an event depends on the collection point's
-schedule at the frame's wall-clock time. Each deposit is an event of its own, as each is an act an
-officer may act on: four people of a group dropping bags within seconds are four events (deduped per
-zone, they made one, with the first one's box and track), and so are two deposits under one track id, as
-one person makes one deposit per stay in the bins zone. (Deduped per track id, a deposit by a newcomer
-to whom the tracker passed the id of someone who had deposited at the same bins a little earlier, as one
-left the frame where the other came in or as they crossed, only updated the first one's event: the
-second offender had no event.)
+A deposit is seen as a person who carried garbage into a bins zone (still carrying it there, or let go at most
+`release_s` before stepping in: if the tracker lost them on the way, at most STILL_GAP_S before they were
+first seen in it), is seen empty-handed there after standing in the zone for `stand_s`, standing still there
+for `still_s` of it (or, boxed "carrying" until their last frame there, as they step out of it), and stays
+empty-handed for `release_s` (at the bins or walking off), within `carry_memory_s` of the last carry. Someone
+who only crosses the zone with a bag does not stand there (walking along a row of bins with a bag the model
+lost for a second, to set it down beyond them, made a deposit nobody had made). A bag in hand is believed once
+seen in `carry_sightings` frames within `carry_window_s` (after a let-go, only as held in every frame for
+`held_again_s`, as below); a "bag in hand" seen where the person's bag just went is that bag lying there, not
+a bag in hand. A person makes one deposit per stay in the bins zone: a "bag" seen at their hand after their
+deposit there, before they leave the zone, is not carried in (a false box at the hand of someone walking along
+the bins after setting their bag down beside them made a second, false deposit, placed where that box was,
+that nothing cancelled). A deposit becomes an event only if, within `confirm_s`, the person is not seen
+holding a bag again (in every frame for `held_again_s`, away from where theirs went, beginning within
+`regrip_s` of their last carry: the model had lost the bag for a moment, nothing went in; a bag in hand seen
+later is another one, most often in the hands of a newcomer to whom the tracker passed the depositor's id as
+the two crossed) and no new object stayed on the ground near the person in a `no_dump` area (seen in
+`ground_sightings` frames over `ground_span_s`): a bag set down there is littering, not a deposit; a false
+detection that comes and goes at the person's feet is neither. Something that appears inside the bins zone (a
+bag left against a bin, a lid left open) does not cancel it: leaving garbage at the bins outside the window is
+off-hours disposal too. Whether it is an event depends on the collection point's schedule at the frame's
+wall-clock time. Each deposit is an event of its own, as each is an act an officer may act on: four people of
+a group dropping bags within seconds are four events (deduped per zone, they made one, with the first one's
+box and track), and so are two deposits under one track id, as one person makes one deposit per stay in the
+bins zone. (Deduped per track id, a deposit by a newcomer to whom the tracker passed the id of someone who had
+deposited at the same bins a little earlier, as one left the frame where the other came in or as they crossed,
+only updated the first one's event: the second offender had no event.)
 """
 
 from __future__ import annotations
@@ -44,6 +43,8 @@ from detector.tracks import Box, PersonTrack, Place, Tick, foot, moved
 STILL_HEIGHTS_PER_S = 0.3  # a person whose feet move slower than this many of their heights a second stands
 # (about 0.5 m/s: slower than anyone walks, even with a bag, and faster than a standing person's box jitters)
 STILL_GAP_S = 1.0  # of a longer gap between two sightings of a still person, only this much counts as standing
+# (and of a gap between the last sighting outside the bins zone and the first inside, only this much before
+# the first inside may be when they stepped in)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class _LetGo:
 class _Person:
     last_carry_t: float | None = None
     in_zone_since: float | None = None
+    stepped_in_from: float | None = None  # the earliest they may have stepped into the bins zone (see STILL_GAP_S)
     still_s: float = 0.0  # how long they have stood still in the bins zone, in all, this stay
     carry_seen: list[float] = field(default_factory=list)  # frames with a bag in hand, the last carry_window_s
     at_bin_box: Box | None = None  # the bag in hand once the person has stood stand_s in the bins zone
@@ -135,12 +137,16 @@ class OffHoursRule:
                 st.stepped_out = (tick.t_s, _LetGo(st.zone, st.at_bin_box, st.last_box))
             st.last_seen_s, st.last_box = tick.t_s, p.xyxy
             if p.place is not Place.BINS:
-                st.in_zone_since = st.at_bin_box = None
+                st.in_zone_since = st.stepped_in_from = st.at_bin_box = None
                 st.deposited, st.still_s = False, 0.0
             else:
                 st.zone, st.stepped_out = p.zone_index, None
                 if st.in_zone_since is None:
-                    st.in_zone_since = tick.t_s
+                    # Unseen since their last sighting outside the zone, they may have stepped in at any moment of
+                    # that gap (up to STILL_GAP_S of it): at 2 fps, a person the tracker lost for a second as they
+                    # reached up to a full bin's heap was last seen with the bag outside the zone and next seen
+                    # empty-handed inside it, 1.5 s later, and their deposit was not believed.
+                    st.in_zone_since, st.stepped_in_from = tick.t_s, tick.t_s - min(gap_s, STILL_GAP_S)
                 elif still:
                     st.still_s += min(gap_s, STILL_GAP_S)
             for d in [d for d in self._pending if d.track_id == p.track_id]:
@@ -245,9 +251,9 @@ class OffHoursRule:
         # The bag must leave the hand at the bins, where the person has stood a moment: someone who set it down
         # elsewhere and only then crossed the zone (a bag left beside the bins) deposited nothing.
         if (
-            st.in_zone_since is not None
+            st.stepped_in_from is not None
             and self._stood(st, t)
-            and st.in_zone_since <= last_carry_t + self.params.release_s
+            and st.stepped_in_from <= last_carry_t + self.params.release_s
         ):
             # Where the deposit happened: the bag as it was held at the bin, not wherever the hand (or a false
             # detection beside it) was last seen on the way out; if the bag was never seen at the bin (lost by the

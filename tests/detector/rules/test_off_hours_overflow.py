@@ -159,6 +159,26 @@ def test_a_bag_in_the_hands_of_a_newcomer_who_got_the_depositors_id_does_not_und
     assert [e.state for e in out] == [EventState.START, EventState.END]
 
 
+@pytest.mark.parametrize("fps", [2.0, 5.0])
+@pytest.mark.parametrize(("lost_s", "deposits"), [(1.4, True), (3.0, False)])
+def test_a_person_lost_as_they_step_into_the_bins_zone_deposits_if_found_there_soon(
+    fps: float, lost_s: float, deposits: bool
+) -> None:
+    """Seen carrying a bag up to the bins zone until 3.6 s, lost by the tracker for ``lost_s`` (reaching up to a
+    full bin's heap), then seen empty-handed in the zone, standing, until 8.6 s. Found 1.4 s later, they may have
+    stepped in with the bag in hand: a deposit. Found 3 s later, the bag may have gone anywhere: none."""
+
+    def person(t: float) -> tuple[PersonTrack, ...]:
+        if t < 3.6 - 1e-6:
+            return (PersonTrack(1, (100 + 50 * t, 150, 160 + 50 * t, 330), 0.9, Place.NO_DUMP, 0, BAG),)
+        if t < 3.6 + lost_s - 1e-6 or t >= 8.6:
+            return ()
+        return (PersonTrack(1, (300, 150, 360, 330), 0.9, Place.BINS, 0, None),)
+
+    out = _run_off_hours(dt.datetime(2026, 9, 30, 13, 0, tzinfo=CST), person, fps=fps)
+    assert [e.state for e in out] == ([EventState.START, EventState.END] if deposits else [])
+
+
 def test_a_bag_set_down_before_crossing_the_bins_zone_is_not_a_deposit() -> None:
     """Lets go in no_dump at 3 s, then walks through the bins zone empty-handed (a bag left beside the bins)."""
 
