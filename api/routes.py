@@ -279,6 +279,7 @@ def cameras(center: CenterDep, user: Operator) -> list[dict[str, Any]]:
             "reconnects": h.reconnects if h else 0, "last_error": h.last_error if h else None,
             "last_frame": dt.datetime.fromtimestamp(h.last_frame_wall, dt.UTC).isoformat()
             if h and h.last_frame_wall else None,
+            "stream_s": round(h.stream_s, 2) if h and h.stream_s is not None else None,
             "events": dict(rt.events_total) if rt else {},
         })  # fmt: skip
     return out

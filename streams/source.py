@@ -97,6 +97,7 @@ class SourceHealth:
     last_error: str | None  # credentials redacted
     frames_out: int = 0  # frames handed to the queue in total
     ring_bytes: int = 0  # encoded bytes held in the packet ring
+    stream_s: float | None = None  # stream time of the last decoded frame (goes on across reconnects and loops)
 
 
 class _CameraLog(logging.LoggerAdapter[logging.Logger]):
@@ -246,6 +247,7 @@ class CameraSource:
         self._frames_decoded = 0
         self._frames_out = 0
         self._last_frame_wall: float | None = None
+        self._last_frame_t: float | None = None
         self._last_packet_wall: float | None = None
         self._fps_in = RateMeter()
         self._fps_out = RateMeter()
@@ -330,6 +332,7 @@ class CameraSource:
             last_error=error,
             frames_out=self._frames_out,
             ring_bytes=self.ring.nbytes,
+            stream_s=self._last_frame_t,
         )
 
     # ---- reader thread ---------------------------------------------------------------------------
@@ -519,7 +522,7 @@ class CameraSource:
         self._frames_decoded += 1
         self._last_frame_wall = now
         self._fps_in.tick(now)
-        t = session.timeline.frame_time(frame.pts)
+        t = self._last_frame_t = session.timeline.frame_time(frame.pts)
         # One frame per 1/analysis_fps slot of stream time: exactly analysis_fps per second on average,
         # whatever the input rate (25 -> 10 fps gives 10, not the 8.3 that "t + period" would).
         slot = math.floor(t * self.analysis_fps + 1e-6)

@@ -113,6 +113,7 @@ def test_loop_restarts_with_increasing_stream_time(make_clip: ClipFactory) -> No
     assert all(b.index > a.index for a, b in itertools.pairwise(frames))
     health = source.health()
     assert health.state is StreamState.STOPPED and health.reconnects == 0
+    assert health.stream_s is not None and health.stream_s >= frames[-1].t_s  # the stream clock, across loops
     while source.get(timeout=0) is not None:  # what was queued before stop() may still be taken
         pass
     started = time.monotonic()
