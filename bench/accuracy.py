@@ -71,6 +71,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -541,6 +542,20 @@ def summarise(
 
 
 # ---- output ----------------------------------------------------------------------------------------
+def draw_line(scores: Sequence[ClipScore]) -> str:
+    """What the scored clips were: counts by size, lighting, start inside a drop-off window, and scenario."""
+
+    def counts(values: Sequence[str]) -> str:
+        return ", ".join(f"{v} {n}" for v, n in sorted(Counter(values).items()))
+
+    clips = [s.result for s in scores]
+    return (
+        f"clips: {counts([f'{r.params.width}x{r.params.height}' for r in clips])}; "
+        f"{counts([r.lighting for r in clips])}; {sum(r.open_at_start for r in clips)} starting inside a drop-off "
+        f"window; {counts([r.params.scenario.value for r in clips])}"
+    )
+
+
 def _ci(v: float, ci: tuple[float, float], n: int) -> str:
     """A value and its interval; '-' where it rests on nothing (no predictions, no truths)."""
     return f"{v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if n else "-"
@@ -909,6 +924,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"seed base {seed_base}: {len(scores)} clips in {wall:.0f} s (rendering {render_s:.0f} s, analysis "
         f"{analyze_s:.0f} s, summed over jobs)"
     )
+    print(draw_line(scores))
     print(format_table(summary))
     measures = side_measures(scores, kinds)
     for line in report(scores, measures, settings):

@@ -118,6 +118,18 @@ def test_report_lists_each_miss_and_false_alarm_with_its_command() -> None:
     _parse_repro(lines[at + 2].strip())
 
 
+def test_the_draw_line_counts_sizes_lighting_windows_and_scenarios() -> None:
+    a, b = (
+        replace(draw_clip(SEED_BASE, 0), width=640, height=360),
+        replace(draw_clip(SEED_BASE, 1), width=640, height=360),
+    )
+    a, b = replace(a, scenario=Scenario.PICKUP), replace(b, scenario=Scenario.OVERFLOW)
+    results = [ClipResult(p, light, open_, [], {}, [], [], RuleParams(), 0.0, 1.0) for p, light, open_ in
+               [(a, "night", False), (b, "day", True)]]  # fmt: skip
+    line = accuracy.draw_line([accuracy.score_clip(r, ("littering",)) for r in results])
+    assert line == "clips: 640x360 2; day 1, night 1; 1 starting inside a drop-off window; overflow 1, pickup 1"
+
+
 @pytest.mark.parametrize("predicted_late", [False, True])
 def test_a_truth_event_the_clip_ends_before_its_rule_can_decide_is_not_scored(predicted_late: bool) -> None:
     p = replace(draw_clip(SEED_BASE, 0), duration_s=40)
