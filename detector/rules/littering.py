@@ -42,7 +42,8 @@ WARN_MIN_SIGHTINGS = 3  # a warning needs the object seen this many times (one r
 TRAIL_S = 10.0  # where an object was seen, kept this long: rest is counted from when it got where it is
 ID_RESOLUTION_S = 0.001  # event ids carry the rest time in ms: a later candidate of one object starts later
 CLOCK_SLACK_S = 1e-6  # frame times are sums of 1/fps steps: 9.999999 s of rest is 10 s
-REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recently is that event's garbage
+REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recently is that event's garbage ...
+EMPTY_S = 5.0  # ... unless its spot was seen empty this long in between (the garbage was taken away)
 FEET_BAND = 0.2  # the bottom of this share of a person's box is their feet (what they set down lies there)
 BODY_OVERLAP = 0.3  # an object lying this much inside a person's box is where that person was
 HEARD_S = 2.0  # someone seen this recently is still there to hear a warning (the model misses a walking person
@@ -73,6 +74,7 @@ class _Candidate:
     warned: bool = False  # a warning was said for it, or for its twin
     warning_id: str | None = None  # the id of that warning; its event takes it
     last_announced: float = 0.0
+    empty_s: float = 0.0  # while unseen: how long its spot has been seen empty (`_spot_seen_empty`)
 
 
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -90,6 +92,20 @@ def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
             break
         since, newer = seen_t, seen
     return since
+
+
+def _spot_seen_empty(empty_s: float, spots: tuple[Box, ...], obj: GroundObject, tick: Tick, dt: float) -> float:
+    """How long the spot of a lost object (``spots``: where it, or its event, was) has been seen empty, after
+    ``tick``: something lying there in the object's zone starts the count again; a person's box over it hides it
+    and leaves the count as it is; otherwise it was seen empty for ``dt`` more."""
+    if any(
+        (o.place, o.zone_index) == (obj.place, obj.zone_index) and max(iou(o.xyxy, b) for b in spots) > TWIN_IOU
+        for o in tick.objects
+    ):
+        return 0.0
+    if any(overlap_of_smaller(b, p.xyxy) > 0.0 for b in spots for p in tick.people):
+        return empty_s
+    return empty_s + dt
 
 
 def _under_a_body(box: Box, people: tuple[PersonTrack, ...]) -> bool:
@@ -112,13 +128,27 @@ def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | 
 
 
 @dataclass
+class _Ended:
+    """An event whose object was lost, kept REAPPEAR_S in case its garbage is found again."""
+
+    when: float
+    event: Event
+    obj: GroundObject  # its object as last seen
+    empty_s: float = 0.0  # how long its spot has been seen empty since (nothing there, nobody in front of it)
+
+    def spots(self) -> tuple[Box, Box]:
+        return self.obj.xyxy, self.event.bbox
+
+
+@dataclass
 class LitteringRule:
     camera_id: str
     params: LitteringParams = field(default_factory=LitteringParams)
     _candidates: dict[int, _Candidate] = field(default_factory=dict)
     _people_log: deque[tuple[float, tuple[PersonTrack, ...]]] = field(default_factory=deque)
     _dropped: dict[int, float] = field(default_factory=dict)  # object id -> last seen, of candidates let go
-    _ended: list[tuple[float, Event, GroundObject]] = field(default_factory=list)  # (when, event, its object last seen)
+    _ended: list[_Ended] = field(default_factory=list)
+    _last_t: float | None = None
 
     @property
     def pending_since(self) -> float | None:
@@ -127,6 +157,8 @@ class LitteringRule:
 
     def update(self, tick: Tick) -> list[Event]:
         out: list[Event] = []
+        dt = 0.0 if self._last_t is None else tick.t_s - self._last_t
+        self._last_t = tick.t_s
         people = {p.track_id: p for p in tick.people}
         seen: set[int] = set()
         self._people_log.append((tick.t_s, tick.people))
@@ -142,7 +174,7 @@ class LitteringRule:
             elif moved(c.anchor, obj.xyxy):
                 c.obj, c.anchor, c.rest_since = obj, obj.xyxy, _here_since(c.trail, obj.xyxy, tick.t_s)
                 self._take_owner_at_rest(c, tick.t_s)
-            c.obj, c.last_seen = obj, tick.t_s
+            c.obj, c.last_seen, c.empty_s = obj, tick.t_s, 0.0
             if not obj.settled:
                 c.under_a_body = c.under_a_body or _under_a_body(obj.xyxy, tick.people)
             c.trail.append((tick.t_s, obj.xyxy))
@@ -164,6 +196,7 @@ class LitteringRule:
             self._dropped = {o: t for o, t in self._dropped.items() if tick.t_s - t <= LATE_REPORT_MAX_S}
         for oid in [o for o in self._candidates if o not in seen]:
             c = self._candidates[oid]
+            c.empty_s = _spot_seen_empty(c.empty_s, (c.obj.xyxy,), c.obj, tick, dt)
             if tick.t_s - c.last_seen >= LOST_GRACE_S:
                 del self._candidates[oid]
                 self._dropped[oid] = c.last_seen
@@ -174,9 +207,19 @@ class LitteringRule:
                 )
                 if c.event is not None and not shared:
                     out.append(replace(c.event, state=EventState.END, t_s=tick.t_s, wall=tick.wall))
-                    self._ended.append((tick.t_s, c.event, c.obj))
-        self._ended = [e for e in self._ended if tick.t_s - e[0] <= REAPPEAR_S]
+                    self._ended.append(_Ended(tick.t_s, c.event, c.obj, c.empty_s))
+        self._watch_ended_spots(tick, dt)
         return out
+
+    def _watch_ended_spots(self, tick: Tick, dt: float) -> None:
+        """Forget ended events after REAPPEAR_S, or once their spot has been seen empty for EMPTY_S in all since
+        their object was last seen (`_spot_seen_empty`): garbage that turns up there later is new, set down
+        after the old was taken away, not the old found again."""
+        for e in self._ended:
+            e.empty_s = _spot_seen_empty(e.empty_s, e.spots(), e.obj, tick, dt)
+        self._ended = [
+            e for e in self._ended if tick.t_s - e.when <= REAPPEAR_S and e.empty_s + CLOCK_SLACK_S < EMPTY_S
+        ]
 
     def _ended_here(self, c: _Candidate) -> Event | None:
         """An event of this zone that ended recently where this candidate lies (where its object was last seen,
@@ -186,7 +229,7 @@ class LitteringRule:
         return next(
             (
                 ev
-                for _, ev, o in reversed(self._ended)
+                for ev, o in ((e.event, e.obj) for e in reversed(self._ended))
                 if (o.place, o.zone_index) == (c.obj.place, c.obj.zone_index)
                 and max(iou(o.xyxy, c.obj.xyxy), iou(ev.bbox, c.obj.xyxy)) > TWIN_IOU
             ),
@@ -300,7 +343,7 @@ class LitteringRule:
                 return []
         again = self._ended_here(c)
         if again is not None:  # found again where its event ended: that event goes on
-            self._ended = [e for e in self._ended if e[1].event_id != again.event_id]
+            self._ended = [e for e in self._ended if e.event.event_id != again.event_id]
             c.event, c.last_announced = again, tick.t_s
             return [replace(again, state=EventState.UPDATE, t_s=tick.t_s, wall=tick.wall, bbox=c.obj.xyxy)]
         if c.warning_id is None:  # its twin was warned about: the event takes that warning's id

@@ -515,3 +515,38 @@ def test_garbage_whose_object_id_ended_elsewhere_is_found_again_not_a_second_eve
     starts_ = [e for e in events if e.state is EventState.START]
     assert [round(e.t_s, 1) for e in starts_] == [11.0], [(e.state, round(e.t_s, 1)) for e in events]
     assert {e.event_id for e in events if e.state is not EventState.WARNING} == {starts_[0].event_id}
+
+
+@pytest.mark.parametrize(
+    ("gone_s", "someone_in_front", "new_event"),
+    [
+        (9.0, False, True),  # taken away, the spot in view and empty for 9 s: the next bag there is new
+        (9.0, True, False),  # someone stood in front of the spot all that time: it may have lain there unseen
+        (4.0, False, False),  # unseen 4 s (the model lost it a moment): the same garbage found again
+    ],
+)
+def test_garbage_set_down_where_an_event_s_garbage_was_taken_away_is_a_new_event(
+    gone_s: float, someone_in_front: bool, new_event: bool
+) -> None:
+    """A bag littered at 2 s (its owner leaves at 4 s) lies until 30 s and is then gone for ``gone_s``; a new
+    person sets a bag down on the same spot and leaves 2 s later. (A demo camera's clip looping: each loop's
+    littering became an update of the first loop's event, with no warning, for an hour.)"""
+    back = 30.0 + gone_s
+
+    def people(t: float) -> tuple[PersonTrack, ...]:
+        if t < 4.0:
+            return person(PERSON_AT_BAG)
+        if someone_in_front and 30.0 <= t < back:
+            return person((490.0, 250.0, 550.0, 450.0), tid=3)  # their box over the spot
+        if back - 1.0 <= t < back + 2.0:
+            return person(PERSON_AT_BAG, tid=2)
+        return ()
+
+    def obj(t: float) -> tuple[GroundObject, ...]:
+        if 2.0 <= t < 30.0:
+            return (GroundObject(7, BAG, 0.8, Place.NO_DUMP),)
+        return (GroundObject(9, BAG, 0.8, Place.NO_DUMP),) if t >= back else ()
+
+    events = run((people, obj), back + 30.0)
+    assert starts(events) == ([12.0, back + 10.0] if new_event else [12.0])
+    assert bool([e for e in events if e.state is EventState.WARNING and e.t_s > back]) == new_event
