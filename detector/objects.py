@@ -30,6 +30,7 @@ from detector.tracks import Box, iou, moved, overlap_of_smaller
 MATCH_IOU = 0.3
 DUPLICATE_OVERLAP = 0.5  # a box lying this much inside one already taken this frame is a part of that thing
 ADJOIN_FRAC = 0.25  # a smaller box of a less trusted source this near a box (share of its longer side) is part of it
+ADJOIN_OVERLAP = 0.3  # a box of a less trusted source overlapping this share of the smaller of the two is that thing
 SETTLED_S = 1.0  # an object seen this long is lying there, not held by someone the model missed for a frame
 GRACE_S = 2.0  # an object unseen this long is forgotten (the rules keep their own, longer grace)
 
@@ -142,12 +143,17 @@ class GroundObjectTracker:
 
 def _part_of(box: Box, other: Box, adjoining: bool) -> bool:
     """Whether ``box`` is ``other`` seen again or a part of it: overlapping it, or (``adjoining``: ``box``
-    comes from a less trusted source) smaller than it and closer to it than ADJOIN_FRAC of ``box``'s own
-    longer side (a shadow touches its bag; a bag a hand's width from a heap is a bag of its own)."""
+    comes from a less trusted source) overlapping ADJOIN_OVERLAP of the smaller of the two (the bag and its
+    shadow below it as one region of change, larger than the model's box of the bag: it became a second
+    object, and a second event and warning, beside the first), or smaller than it and closer to it than
+    ADJOIN_FRAC of ``box``'s own longer side (a shadow touches its bag; a bag a hand's width from a heap is
+    a bag of its own)."""
     if iou(box, other) > MATCH_IOU or overlap_of_smaller(box, other) > DUPLICATE_OVERLAP:
         return True
     if not adjoining:
         return False
+    if overlap_of_smaller(box, other) > ADJOIN_OVERLAP:
+        return True
     w, h = box[2] - box[0], box[3] - box[1]
     gap = max(0.0, box[0] - other[2], other[0] - box[2], box[1] - other[3], other[1] - box[3])
     return w * h < (other[2] - other[0]) * (other[3] - other[1]) and gap <= ADJOIN_FRAC * max(w, h)

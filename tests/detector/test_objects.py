@@ -56,6 +56,26 @@ def test_a_candidate_right_beside_a_model_box_and_smaller_is_part_of_that_thing(
         assert [(o.object_id, o.xyxy) for o in out] == [(1, MODEL_BOX)]
 
 
+# A wide flat bag as the model boxes it, and the left-object region of the bag and its shadow below it (a
+# development day clip at 1280x720: IoU 0.26, 43 % of the model's box; a second littering event and warning).
+FLAT_BAG = (433.0, 450.0, 556.0, 483.0)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "objects"),
+    [
+        ((440.0, 468.0, 560.0, 504.0), 1),  # the bag and its shadow: the model's bag
+        ((440.0, 476.0, 560.0, 512.0), 2),  # overlapping 20 % of the model's box: a bag of its own against it
+    ],
+    ids=["bag-and-shadow", "bag-against-it"],
+)
+def test_a_candidate_overlapping_much_of_a_model_box_is_that_thing_even_if_larger(
+    candidate: tuple[float, float, float, float], objects: int
+) -> None:
+    out = GroundObjectTracker().update([src(boxes(FLAT_BAG), scores(0.8)), src(boxes(candidate), scores(0.7))], 0.0)
+    assert len(out) == objects
+
+
 @pytest.mark.parametrize(
     ("model", "candidate"),
     [
