@@ -9,7 +9,8 @@ second one; so is one overlapping an event of that zone that ended less than `RE
 object was last seen, or where its garbage lay when confirmed: the garbage lost from view, behind or "in
 the hands" of a passer-by standing by it, and found again): the event goes on (UPDATE) and nobody is
 warned again. (Taken as new, it was put on the passer-by, who then walked off: a second event, and a
-shout, for garbage already recorded.)
+shout, for garbage already recorded.) Unless that spot was seen empty for `EMPTY_S` in between (nothing
+lying there, nobody in front of it): the garbage was taken away, and what is set down there now is new.
 
 Before that, while someone is still there to hear it, the rule warns (WARNING, 现场喊话): once the object
 has rested `warn_after_s` on the ground, out of everyone's hands, with a person in view (or seen in the
