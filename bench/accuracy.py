@@ -478,7 +478,8 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
     late = [t for t in scored if beyond_end(t, r)]
     late_ids = {id(t) for t in late}
     pairs = match(scored, preds)
-    preds = [p for p in preds if not any(q is p and id(t) in late_ids for t, q in pairs)]
+    late_preds = {id(p) for t, p in pairs if id(t) in late_ids}
+    preds = [p for p in preds if id(p) not in late_preds]
     pairs = [(t, p) for t, p in pairs if id(t) not in late_ids]
     truths = [t for t in scored if id(t) not in late_ids]
     matched_t = {id(t) for t, _ in pairs}

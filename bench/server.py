@@ -114,7 +114,7 @@ def bench_server(
         with log.open("wb") as out:
             proc = subprocess.Popen([sys.executable, "-c", SERVER, *args], cwd=src, stdout=out, stderr=out)
         try:
-            _wait_until_up(proc, port, log)
+            wait_until_up(proc, port, log)
             yield BenchServer(proc, port, token_file.read_text(), log)
         finally:
             _stop(proc)
@@ -146,7 +146,9 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def _wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Wait until the server on ``port`` answers /healthz; its log's tail in the error if it exits or takes longer
+    than START_TIMEOUT_S."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:

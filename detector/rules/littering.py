@@ -95,14 +95,17 @@ def _here_since(trail: deque[tuple[float, Box]], box: Box, t: float) -> float:
     return since
 
 
+def _lies_at(o: GroundObject, lost: GroundObject, spots: tuple[Box, ...]) -> bool:
+    """Whether ``o`` lies where the lost object ``lost`` lay: in its zone, overlapping one of ``spots`` (where
+    it, or its event's garbage, was) as much as a twin."""
+    return (o.place, o.zone_index) == (lost.place, lost.zone_index) and any(iou(o.xyxy, b) > TWIN_IOU for b in spots)
+
+
 def _spot_seen_empty(empty_s: float, spots: tuple[Box, ...], obj: GroundObject, tick: Tick, dt: float) -> float:
     """How long the spot of a lost object (``spots``: where it, or its event, was) has been seen empty, after
     ``tick``: something lying there in the object's zone starts the count again; a person's box over it hides it
     and leaves the count as it is; otherwise it was seen empty for ``dt`` more."""
-    if any(
-        (o.place, o.zone_index) == (obj.place, obj.zone_index) and max(iou(o.xyxy, b) for b in spots) > TWIN_IOU
-        for o in tick.objects
-    ):
+    if any(_lies_at(o, obj, spots) for o in tick.objects):
         return 0.0
     if any(overlap_of_smaller(b, p.xyxy) > 0.0 for b in spots for p in tick.people):
         return empty_s
@@ -227,15 +230,7 @@ class LitteringRule:
         or where the garbage lay when it was confirmed): its garbage, found again. (Only the last-seen box: an
         object's id that went off with a passer-by's legs, or whose last box a passer-by pushed aside, ended
         its event somewhere else, and the garbage still lying where it was became a second event.)"""
-        return next(
-            (
-                ev
-                for ev, o in ((e.event, e.obj) for e in reversed(self._ended))
-                if (o.place, o.zone_index) == (c.obj.place, c.obj.zone_index)
-                and max(iou(o.xyxy, c.obj.xyxy), iou(ev.bbox, c.obj.xyxy)) > TWIN_IOU
-            ),
-            None,
-        )
+        return next((e.event for e in reversed(self._ended) if _lies_at(c.obj, e.obj, e.spots())), None)
 
     def _new_candidate(self, obj: GroundObject, t: float) -> _Candidate:
         """A new object: at rest since now, or since when its source says (the left-object detector reports

@@ -454,6 +454,18 @@ def test_an_object_let_go_and_back_where_it_lay_is_its_event_going_on() -> None:
     assert events[0].event_id == events[1].event_id == events[2].event_id
 
 
+def bag_lost_until(back: float) -> Callable[[float], tuple[GroundObject, ...]]:
+    """A bag at BAG seen from 2 s to 30 s (object 7), then unseen until ``back``, when a bag is seen there again
+    under a new id (object 9)."""
+
+    def obj(t: float) -> tuple[GroundObject, ...]:
+        if 2.0 <= t < 30.0:
+            return (GroundObject(7, BAG, 0.8, Place.NO_DUMP),)
+        return (GroundObject(9, BAG, 0.8, Place.NO_DUMP),) if t >= back else ()
+
+    return obj
+
+
 @pytest.mark.parametrize("hidden_s", [4.0, 20.0])
 def test_garbage_hidden_by_a_passer_by_and_found_again_is_not_put_on_them(hidden_s: float) -> None:
     """Littering confirmed (the owner left); a passer-by then stands by the bag, which the model loses for
@@ -469,12 +481,7 @@ def test_garbage_hidden_by_a_passer_by_and_found_again_is_not_put_on_them(hidden
             return person(PERSON_AT_BAG, tid=2)
         return ()
 
-    def obj(t: float) -> tuple[GroundObject, ...]:
-        if 2.0 <= t < 30.0:
-            return (GroundObject(7, BAG, 0.8, Place.NO_DUMP),)
-        return (GroundObject(9, BAG, 0.8, Place.NO_DUMP),) if t >= back else ()
-
-    events = run((people, obj), back + 30.0)
+    events = run((people, bag_lost_until(back)), back + 30.0)
     (start,) = [e for e in events if e.state is EventState.START]
     assert start.t_s < 28.0 and start.owner_track == 1
     assert [e for e in events if e.state is EventState.WARNING and e.t_s > start.t_s] == []
@@ -542,11 +549,6 @@ def test_garbage_set_down_where_an_event_s_garbage_was_taken_away_is_a_new_event
             return person(PERSON_AT_BAG, tid=2)
         return ()
 
-    def obj(t: float) -> tuple[GroundObject, ...]:
-        if 2.0 <= t < 30.0:
-            return (GroundObject(7, BAG, 0.8, Place.NO_DUMP),)
-        return (GroundObject(9, BAG, 0.8, Place.NO_DUMP),) if t >= back else ()
-
-    events = run((people, obj), back + 30.0)
+    events = run((people, bag_lost_until(back)), back + 30.0)
     assert starts(events) == ([12.0, back + 10.0] if new_event else [12.0])
     assert bool([e for e in events if e.state is EventState.WARNING and e.t_s > back]) == new_event
