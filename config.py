@@ -128,6 +128,14 @@ class RuleParams(_Model):
         description="Warn on the spot (shout while the person is still in view) once garbage has rested this long "
         "outside the bins; null: never warn, only the confirmed littering is shouted.",
     )
+    early_s: float | None = Field(
+        default=None,
+        ge=0.2,
+        le=3.0,
+        description="Garbage seen only by the background model (a model without a garbage class, e.g. a COCO one) "
+        "may be warned about once it has stood still this long; it counts for an event only once still 3 s. "
+        "null: not before 3 s (most people have left the view by then).",
+    )
 
 
 def _network_address_checked(url: str) -> str:

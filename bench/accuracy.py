@@ -806,6 +806,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--dwell-s", type=float, default=None, help="override the clips' rules.dwell_s")
     ap.add_argument("--warn-after-s", default=None, help="override the clips' rules.warn_after_s ('off': never warn)")
+    ap.add_argument("--early-s", type=float, default=None, help="override the clips' rules.early_s (left objects)")
     return ap
 
 
@@ -859,6 +860,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["dwell_s"] = args.dwell_s
     if args.warn_after_s is not None:
         overrides["warn_after_s"] = None if args.warn_after_s == "off" else float(args.warn_after_s)
+    if args.early_s is not None:
+        overrides["early_s"] = args.early_s
     RuleParams.model_validate(overrides)  # refused here, with the bound it broke, rather than clip by clip
     ranges = Ranges(args.scenarios, args.sizes, args.clip_fps, args.durations)
     params = [draw_clip(seed_base, i, ranges) for i in range(args.clips)]

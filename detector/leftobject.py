@@ -210,6 +210,11 @@ class LeftObjectDetector:
         self.params = params or LeftObjectParams()
         self.static_s = float(static_s)
         self.early_s = float(early_s)
+        # A person the model stops seeing is held where they were for person_memory_s, plus what early_s takes off
+        # static_s: a still person it misses must not become a candidate sooner than one settled would have. (Held
+        # for person_memory_s alone, a person standing still whom the model missed for two seconds was an early
+        # candidate: warned about, or joined with a bag beside them into one object reaching up to their head.)
+        self._person_memory_s = self.params.person_memory_s + self.static_s - self.early_s
         self.frame_wh = (int(w), int(h))
         ww = min(self.params.work_width, w)
         wh = max(8, round(h * ww / w))
@@ -279,7 +284,7 @@ class LeftObjectDetector:
         # where they were for a moment, unless someone is seen close by (they moved on).
         now = people / self._scale
         self._people = [
-            (t, b) for t, b in self._people if t_s - t <= self.params.person_memory_s and not _moved_on(b, now)
+            (t, b) for t, b in self._people if t_s - t <= self._person_memory_s and not _moved_on(b, now)
         ] + [(t_s, b) for b in now]
         people_w = np.array([b for _, b in self._people], np.float64).reshape(-1, 4)
         body = self._box_mask(people_w, self.params.person_pad, self.params.person_pad)
@@ -606,7 +611,7 @@ class LeftObjectDetector:
             grace = p.occluded_grace_s if covered else p.grace_s
             if t_s - tr.last_seen_s <= grace:
                 alive.append(tr)
-        self._tracks = _merge(alive)
+        self._tracks = _merge(alive, t_s)
         out = []
         for tr in sorted(self._tracks, key=lambda tr: tr.object_id):
             if tr.last_seen_s - tr.first_static_s >= p.confirm_s - 1e-6:
@@ -750,16 +755,26 @@ def _fraction_in(box: NDArray[np.float64], mask: BoolImage) -> float:
     return float(np.count_nonzero(roi)) / roi.size if roi.size else 0.0
 
 
-def _merge(tracks: list[_Track]) -> list[_Track]:
-    """Tracks whose boxes came to overlap mostly are one object: keep the older id, union the boxes."""
+def _merge(tracks: list[_Track], t_s: float) -> list[_Track]:
+    """Tracks whose boxes came to overlap mostly are one object: keep the older id, union the boxes. So are two
+    young ones close enough to be parts of one object (`_joins` at _JOIN_YOUNG_FRAC) once either has settled: a
+    part that came to rest beside a candidate not settled yet was kept apart (it might have been a still person
+    the model missed), and a bag seen early as its body and, half a second later, its bottom edge stayed two
+    objects, two warnings and two events."""
     tracks = sorted(tracks, key=lambda tr: tr.object_id)
     out: list[_Track] = []
     for tr in tracks:
-        host = next((o for o in out if _overlap(o.box, tr.box) >= 0.6), None)
+        host = next((o for o in out if _overlap(o.box, tr.box) >= 0.6 or _parts_of_one(o, tr, t_s)), None)
         if host is None:
             out.append(tr)
         else:
             host.box = np.concatenate([np.minimum(host.box[:2], tr.box[:2]), np.maximum(host.box[2:], tr.box[2:])])
             host.last_seen_s = max(host.last_seen_s, tr.last_seen_s)
             host.settled |= tr.settled
+            host.recent += tr.recent
     return out
+
+
+def _parts_of_one(a: _Track, b: _Track, t_s: float) -> bool:
+    """Two young tracks, one of them settled, near enough to be parts of one object."""
+    return (a.settled or b.settled) and _young(a, t_s) and _young(b, t_s) and _joins(a.box, b.box, _JOIN_YOUNG_FRAC)

@@ -114,7 +114,9 @@ class CameraAnalyzer:
             self.zones = ZoneMap.build(self.camera.zones, w, h)
             self._scale = GroundScale((w, h))
             if self.use_left_objects:  # a new picture size: start over, its old boxes mean nothing now
-                self._left = LeftObjectDetector((w, h), ignore=self.zones.ignored_mask)
+                self._left = LeftObjectDetector(
+                    (w, h), early_s=self.camera.rules.early_s, ignore=self.zones.ignored_mask
+                )
                 self._left_slot = None
                 self._left_candidates = _NO_BOXES
         self.frames_seen += 1

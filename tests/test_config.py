@@ -216,6 +216,8 @@ def test_messages_given_replace_their_default_and_keep_the_others(tmp_path: Path
         ("alerts:\n  messages: {overflow: ' '}\n", "", r"alerts\.messages.*empty message for overflow"),
         ("alerts:\n  recordings: {warning: a.wav}\n", "", r"alerts\.recordings.*unknown message warning"),
         ("", "{warn_after_s: 0.1}", r"cameras\[0\]\.rules\.warn_after_s.*greater than or equal to 0\.5"),
+        ("", "{early_s: 0.1}", r"cameras\[0\]\.rules\.early_s.*greater than or equal to 0\.2"),
+        ("", "{early_s: 5}", r"cameras\[0\]\.rules\.early_s.*less than or equal to 3"),
     ],
 )
 def test_wrong_messages_and_warning_delays_are_named(tmp_path: Path, extra: str, rules: str, error: str) -> None:

@@ -20,7 +20,8 @@ shout and the record join up. An object not settled yet (a left object still for
 detector's static_s: `GroundObject.settled`) may be warned about unless it has lain where someone's body
 was, in the seconds before it appeared or since: wherever it overlaps a person's box, it must reach down
 to their feet (a bag set down at someone's feet or in front of them, not the head or chest of a still
-person whom the model missed for a second); it becomes an event only once settled.
+person whom the model missed for a second); nor if it stands upright, `UPRIGHT` times taller than wide (a
+still person the model has not seen at all); it becomes an event only once settled.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ REAPPEAR_S = 60.0  # an object found where an event of its zone ended this recen
 EMPTY_S = 5.0  # ... unless its spot was seen empty this long in between (the garbage was taken away)
 FEET_BAND = 0.2  # the bottom of this share of a person's box is their feet (what they set down lies there)
 BODY_OVERLAP = 0.3  # an object lying this much inside a person's box is where that person was
+UPRIGHT = 1.5  # an object not settled yet and this many times taller than wide may be a still person (see below)
 HEARD_S = 2.0  # someone seen this recently is still there to hear a warning (the model misses a walking person
 # for a second or two now and then, at dusk and at night most)
 
@@ -118,6 +120,12 @@ def _under_a_body(box: Box, people: tuple[PersonTrack, ...]) -> bool:
         overlap_of_smaller(box, p.xyxy) >= BODY_OVERLAP and box[3] < p.xyxy[3] - FEET_BAND * (p.xyxy[3] - p.xyxy[1])
         for p in people
     )
+
+
+def _upright(box: Box) -> bool:
+    """Taller than a bag lying on the ground is wide, by UPRIGHT: what stands still that way before it has
+    settled is most often a person whom the model does not see (at night, for seconds), their body or legs."""
+    return box[3] - box[1] > UPRIGHT * (box[2] - box[0])
 
 
 def _nearest_person(box: Box, people: tuple[PersonTrack, ...]) -> PersonTrack | None:
@@ -288,7 +296,7 @@ class LitteringRule:
         after = self.params.warn_after_s
         return (
             after is not None
-            and (c.obj.settled or not c.under_a_body)
+            and (c.obj.settled or not (c.under_a_body or _upright(c.obj.xyxy)))
             and tick.t_s - c.rest_since + CLOCK_SLACK_S >= after
             and len(c.trail) >= WARN_MIN_SIGHTINGS  # (gaps under LOST_GRACE_S: the last few all lie in the trail)
             and self._someone_there(tick.t_s)

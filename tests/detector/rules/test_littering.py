@@ -267,6 +267,7 @@ def unsettled_until(t_settled: float, box: Box = BAG) -> Callable[[float], tuple
 
 HEAD: Box = (530.0, 270.0, 570.0, 330.0)  # inside PERSON_AT_BAG, far above their feet (y 440)
 IN_FRONT: Box = (500.0, 430.0, 540.0, 470.0)  # below their feet: set down in front of them
+UPRIGHT_BOX: Box = (300.0, 340.0, 340.0, 440.0)  # 40 wide, 100 tall: what a still person the model misses leaves
 
 # An object not settled yet: warned if set down at someone's feet, never an event until settled.
 UNSETTLED_CASES: list[tuple[str, Scene, float, list[float], list[float]]] = [
@@ -286,6 +287,16 @@ UNSETTLED_CASES: list[tuple[str, Scene, float, list[float], list[float]]] = [
         "where a still person's head was (the model missed them): not warned while unsettled",
         (lambda t: person(PERSON_AT_BAG) if t < 0.6 else person(PERSON_FAR, tid=2), unsettled_until(1e9, HEAD)),
         30, [], [],
+    ),
+    (
+        "upright (a still person nobody's box covers), someone else in view: not warned before it settles",
+        (lambda t: person(PERSON_FAR, tid=2), unsettled_until(1e9, UPRIGHT_BOX)),
+        30, [], [],
+    ),
+    (
+        "upright, settled at 3 s (a tall bag after all): warned then",
+        (lambda t: person(PERSON_FAR, tid=2) if t < 5 else (), unsettled_until(3.0, UPRIGHT_BOX)),
+        30, [3.0], [11.0],
     ),
     (
         "never settles (a flicker, a still person): warned at the feet, never an event",
