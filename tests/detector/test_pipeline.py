@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from config import CameraConfig
+from config import CameraConfig, RuleParams
 from detector.detections import Detections, Role
 from detector.person_ids import SeenPerson
 from detector.pipeline import LEFT_OBJECT_HZ, CameraAnalyzer, _holder
@@ -49,7 +49,7 @@ def test_left_objects_stand_between_looks() -> None:
 def test_a_cameras_early_s_shows_a_left_object_before_it_has_settled(early_s: float | None) -> None:
     """``rules.early_s`` reaches the left-object detector: with it, the bag set down at 4 s is an object
     (not settled) about 2 s sooner than without, and settles at the same moment either way."""
-    camera = CameraConfig(id="cam", source="x.mp4", rules={"early_s": early_s})
+    camera = CameraConfig(id="cam", source="x.mp4", rules=RuleParams(early_s=early_s))
     analyzer = CameraAnalyzer(camera, None, 5.0)
     first_seen = first_settled = None
     for t, bgr, _ in Scene(bag_s=(4.0, 1e9)).frames(12.0):
