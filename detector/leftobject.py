@@ -18,10 +18,10 @@ candidate is *settled* once some of its pixels have been still for ``static_s``:
 garbage for the rules' events; one not settled yet may already be warned about while its owner is
 there to hear it (a bag is known a second after it lands, most people have left the view within five).
 
-People: the clock is held (neither counts nor resets) under each person's box, and for a second where
-a person was last seen if the detector misses them, so a person who stands still for minutes never
-becomes static; a new candidate that lies mostly within a person's reach (the box widened sideways for
-what they carry) is not reported while that person is there.
+People: the clock is held (neither counts nor resets) under each person's box, and for a second (plus
+what ``early_s`` takes off ``static_s``) where a person was last seen if the detector misses them, so a
+person who stands still for minutes never becomes static; a new candidate that lies mostly within a
+person's reach (the box widened sideways for what they carry) is not reported while that person is there.
 
 Lighting: each frame is mapped back onto the tone of ``B_L`` through a global tone curve estimated from
 pixels that did not change (median frame/background ratio per band of intensity), so auto-exposure,
@@ -198,9 +198,8 @@ class LeftObjectDetector:
     ) -> None:
         """``frame_wh`` is the source frame size; ``ignore`` is a boolean (H, W) mask (True = ignored) or
         polygons in source pixels; an object still for ``early_s`` is a candidate, settled once still for
-        ``static_s``. ``early_s`` None is ``static_s``: every candidate settled when first reported, as the
-        pipeline runs it for now. 1.0 sees a bag in time to warn most owners with a people-only model, but made
-        more false events there on development clips (docs/accuracy-history.md, session 15), not traced yet."""
+        ``static_s``. ``early_s`` None is ``static_s``: every candidate settled when first reported (the pipeline's
+        default; a camera's ``rules.early_s`` sets it; docs/accuracy-history.md, session 18, says why it is off)."""
         w, h = frame_wh
         if w < 16 or h < 16:
             raise ValueError(f"frame_wh must be at least 16x16 pixels; got {w}x{h}")
