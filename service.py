@@ -338,11 +338,7 @@ def _file_evidence(video: Path, camera: CameraConfig, model: Path, out: Path, st
         clock_source=f"file {video.name}: stream time + start {start.isoformat()}",
         software=software_versions(),
         model=model_identity(model),
-        rules={
-            **{k: float(v) for k, v in camera.rules.model_dump().items()},
-            "pre_s": store.settings.pre_s,
-            "post_s": store.settings.post_s,
-        },
+        rules=store.settings.manifest_rules(camera.rules.model_dump()),
     )
     dispatcher = Dispatcher(engine, AlertPolicy(), {camera.id: CameraRoute(camera.id)}, cache_dir() / "audio")
     return FileEvidence(video, store, dispatcher, context)

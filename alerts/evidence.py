@@ -34,7 +34,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -120,6 +120,14 @@ class EvidenceSettings:
     def window(self, event: Event) -> tuple[float, float]:
         return max(0.0, event.t_start_s - self.pre_s), event.t_s + self.post_s
 
+    def manifest_rules(self, rules: Mapping[str, float | None]) -> dict[str, float | None]:
+        """The camera's rule parameters (null where a rule is off) and this window, as the manifest records them."""
+        return {
+            **{k: None if v is None else float(v) for k, v in rules.items()},
+            "pre_s": self.pre_s,
+            "post_s": self.post_s,
+        }
+
 
 @dataclass(frozen=True)
 class EvidenceContext:
@@ -136,7 +144,7 @@ class EvidenceContext:
     clock_source: str = "wall clock of the analysing host"
     software: dict[str, str] = field(default_factory=dict)
     model: dict[str, str] = field(default_factory=dict)
-    rules: dict[str, float] = field(default_factory=dict)
+    rules: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

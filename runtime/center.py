@@ -197,8 +197,7 @@ class Center:
             camera_id=cam.id, camera_name=cam.name, community_id=community.id, community_name=community.name,
             point_id=point.id, point_name=point.name, address=point.address, timezone=self.city.timezone,
             clock_source=DEMO_CLOCK if demo else HOST_CLOCK,
-            rules={**{k: float(v) for k, v in cam.rules.model_dump().items()},
-                   "pre_s": self.evidence.settings.pre_s, "post_s": self.evidence.settings.post_s},
+            rules=self.evidence.settings.manifest_rules(cam.rules.model_dump()),
             **common,
         )  # fmt: skip
         loop = CameraLoop(CameraAnalyzer(cam, schedule, cam.analysis_fps), batched(self.batching, cam.id))

@@ -67,7 +67,8 @@ def test_each_event_gets_complete_evidence_that_verifies(analysed: tuple[Path, P
     assert manifest["event"]["kind"] == "littering" and manifest["window"]["timezone"] == "Asia/Shanghai"
     assert manifest["window"]["local"][0].endswith("+08:00") and manifest["window"]["utc"][0].endswith("+00:00")
     assert manifest["model"]["sha256"] and manifest["software"]["ultralytics"]
-    assert manifest["rules"]["dwell_s"] == 10.0
+    assert manifest["rules"]["dwell_s"] == 10.0 and manifest["rules"]["pre_s"] == 10.0
+    assert manifest["rules"]["early_s"] is None  # a rule that is off is recorded as off, not as a number
     # the window runs from pre_s before the garbage came to rest to post_s after confirmation
     t0, t1 = manifest["window"]["stream_s"]
     assert t0 <= max(0.0, events[0]["t_start_s"] - 10) + 0.01 and t1 >= min(events[0]["t_s"] + 10, 59.0) - 0.3
