@@ -8,7 +8,10 @@ bins zone with it), so a switch would make them forget what they saw. Here a tra
 about its size and place: IoU >= HANDOVER_IOU), carries the ended track's id on.
 
 Only a track younger than the one that ended inherits: a person tracked for longer is someone else,
-however close they stand, and so is one entering at the frame's edge (a sliver, not a body's box). Ids
+however close they stand, and so is one entering at the frame's edge (a sliver, not a body's box). A
+track born before the other ended must have lain on it in every update both were seen (a second box on
+one person): one seen apart from it at the same time is someone else, who crossed its path as it was
+lost behind them (they took the id of the person they passed, and with it whose bag it was). Ids
 are given out here (1, 2, ...), the tracker's own are only keys: if the tracker later finds its old track
 again, that one gets a new id, as it is then someone else beside the heir. Pure: boxes in, ids out; time
 counts in updates.
@@ -64,6 +67,7 @@ class StableIds:
     _seen: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was last seen in
     _heirs: set[int] = field(default_factory=set)  # tracker ids that took an ended track's id
     _last: dict[int, Box] = field(default_factory=dict)  # id given out -> its box, for the ids of the last update
+    _boxes: dict[int, dict[int, Box]] = field(default_factory=dict)  # tracker id -> update -> box, 2 handovers back
     _ended: dict[int, _Ended] = field(default_factory=dict)  # ids missing now, for at most handover_frames updates
 
     def __post_init__(self) -> None:
@@ -81,6 +85,7 @@ class StableIds:
             if raw not in self._ids:
                 self._ids[raw], self._born[raw] = self._give(), n
             self._seen[raw] = n
+            self._boxes.setdefault(raw, {})[n] = boxes[raw]
         present = {self._ids[raw] for raw in boxes}
         for pid in [p for p in self._last if p not in present]:
             self._ended[pid] = _Ended(self._last[pid], n)
@@ -90,7 +95,9 @@ class StableIds:
         young = [r for r in boxes if n - self._born[r] <= self.handover_frames and r not in self._heirs]
         for pid, e in sorted(self._ended.items()):
             old = next(r for r, p in self._ids.items() if p == pid)  # the tracker id that held it
-            heirs = [r for r in young if self._born[r] > self._born.get(old, 0)]  # younger than the one that ended
+            heirs = [  # younger than the one that ended, and never seen apart from it
+                r for r in young if self._born[r] > self._born.get(old, 0) and self._one_person(r, old)
+            ]
             heir = max(heirs, key=lambda r: iou(boxes[r], e.last_box), default=None)
             if heir is None or iou(boxes[heir], e.last_box) < HANDOVER_IOU:
                 continue
@@ -103,7 +110,19 @@ class StableIds:
         for raw in [r for r, seen in self._seen.items() if n - seen > self.forget_frames]:
             del self._ids[raw], self._born[raw], self._seen[raw]
             self._heirs.discard(raw)
+        for raw in list(self._boxes):
+            kept = {k: b for k, b in self._boxes[raw].items() if n - k <= 2 * self.handover_frames}
+            if kept and raw in self._seen:
+                self._boxes[raw] = kept
+            else:
+                del self._boxes[raw]
         return [(self._ids[raw], xyxy, score) for raw, xyxy, score in tracks]
+
+    def _one_person(self, heir: int, old: int) -> bool:
+        """Whether tracker ids ``heir`` and ``old`` lay on one person (IoU >= HANDOVER_IOU) in every update
+        in which both were seen (none: the heir was born after the other ended)."""
+        a, b = self._boxes.get(heir, {}), self._boxes.get(old, {})
+        return all(iou(a[k], b[k]) >= HANDOVER_IOU for k in a.keys() & b.keys())
 
     def _give(self) -> int:
         pid, self._next_id = self._next_id, self._next_id + 1
