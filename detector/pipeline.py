@@ -43,7 +43,7 @@ HISTORY_S = 120.0  # analysed ticks kept for drawing an event's annotated eviden
 # positions of each group of pictures, look after look) built up into thin "left objects" on walls and
 # signs; the remedies tried (an averaged start, a flicker count) made bag outlines split instead.
 LEFT_OBJECT_HZ = 5.0
-SETTLE_S = 1.0  # after motion, still frames go on to the model this long (their boxes stand for still frames)
+SETTLE_S = 1.0  # after motion or people, still frames go on to the model this long (their boxes stand for still frames)
 _NO_BOXES = GarbageBoxes(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))  # shared: never written to
 
 
@@ -95,11 +95,13 @@ class CameraAnalyzer:
         view, the model's last boxes stand for the frame (what lies still is where it was), and the
         rules' clocks run on every frame anyway. So garbage boxes that stand in must be of the settled
         scene: while the last boxes hold garbage, still frames go on to the model for SETTLE_S after
-        motion. (A person leaving the frame ends as a sliver at its edge, and its going is too small for
-        the gate; a model that took the sliver for a bag and was then skipped kept that bag on the ground
-        for good.) Without garbage among them, the last boxes hold nothing that could stand in wrongly:
-        people keep the model running by themselves, and bins do not come and go."""
-        if self._gate.moved(picture):
+        motion, and after the last person was seen. (A person leaving the frame ends as a sliver at its
+        edge, and its going is too small for the gate; a model that took the sliver for a bag and was then
+        skipped kept that bag on the ground for good. Someone who walked out slowly, seen by the model to
+        the last, moved the gate least of all.) Without garbage among them, the last boxes hold nothing
+        that could stand in wrongly: people keep the model running by themselves, and bins do not come
+        and go."""
+        if self._gate.moved(picture) or self._people_present:
             self._settle_left = self._settle_frames
             return True
         settling = self._settle_left > 0 and bool(np.any(self._last.role == int(Role.GARBAGE)))

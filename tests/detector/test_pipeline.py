@@ -111,6 +111,35 @@ def test_still_frames_go_to_the_model_for_a_second_after_motion(sliver_frames: i
     assert events == []
 
 
+@pytest.mark.parametrize("person_frames", [3, 10, 30])
+def test_still_frames_go_to_the_model_for_a_second_after_the_last_person_was_seen(person_frames: int) -> None:
+    """Someone the model sees stands, then walks slowly out at the edge, never moving enough for the gate
+    (people keep the model running by themselves). The first frame without them holds what is left of them,
+    a sliver the model takes for a bag (seen on a generated mixed clip at night, 1920x1080: a littering event
+    with nobody's bag, at the edge where the person left). The frames after it still go to the model, for a
+    second after the last person was seen, as they would after motion: the sliver goes, and nothing stands in."""
+    analyzer = CameraAnalyzer(CameraConfig(id="cam", source="x.mp4"), None, 5.0, use_left_objects=False)
+    ground = np.full((180, 320, 3), 90, np.uint8)
+    coming, arrived = ground.copy(), ground.copy()
+    coming[60:170, 240:280] = 200  # the person comes into view (the gate fires twice: their track is confirmed)
+    arrived[60:170, 280:320] = 200  # ... and the picture stays so
+    person = Detections(np.asarray([[280, 60, 320, 170]], np.float32), np.asarray([0.9], np.float32),
+                        np.asarray([Role.PERSON], np.int64))  # fmt: skip
+    sliver_bag = Detections(np.asarray([[312, 148, 320, 162]], np.float32), np.asarray([0.6], np.float32),
+                            np.asarray([Role.GARBAGE], np.int64))  # fmt: skip
+    seen = [Detections.empty()] + [person] * person_frames + [sliver_bag] + [Detections.empty()] * 80
+    asked, events = [], []
+    for i, model_sees in enumerate(seen):
+        picture = [ground, coming][i] if i < 2 else arrived  # still from then on: the gate does not fire again
+        need = analyzer.needs_detection(picture)
+        asked.append(need)
+        events += analyzer.process(picture, i / 5.0, START, model_sees if need else None)
+    sliver = 1 + person_frames
+    assert asked[: sliver + 2] == [True] * (sliver + 2)  # the person's frames, the sliver and the frame after it
+    assert not any(asked[sliver + 7 :])  # a second after the last person, with no garbage left, the model rests
+    assert events == []
+
+
 def test_still_frames_after_motion_are_spared_when_the_last_boxes_hold_no_garbage() -> None:
     """Something moved (a car's headlights, a cat) and the model found no garbage: nothing of it can stand in
     for the still frames after it, so they are not sent."""
