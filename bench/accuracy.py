@@ -17,7 +17,9 @@ It prints, per scored kind (littering, off_hours, overflow), precision and recal
 intervals and F1 with a 95 % percentile bootstrap over clips (seeded from the seed base); false
 events on negative clips (clips whose truth has no event of the scored kinds, whatever their
 scenario: a `proper` deposit outside the windows is an off_hours truth); on-the-spot warnings
-(littering events warned while their person was still in view, before the truth's t_exit_s); the
+(littering events warned while their person was still in view, before the truth's t_exit_s, and the
+warnings said that match no littering event of their clip, by scenario: a bag set down and picked up
+again in a `pickup` clip is warned about, rightly, while its person stands there); the
 decision latency of matched events beyond each rule's own floor, the earliest its parameters let
 it decide (t_s - floor):
   littering  max(t_drop_s + dwell_s, t_leave_s + owner_gone_s), the camera's rules;
@@ -444,6 +446,7 @@ class ClipScore:
     warned_in_view: list[float]  # per littering event warned before its person left: seconds before t_exit_s
     negative: bool  # no truth event of the scored kinds
     beyond_end: list[dict[str, Any]] = field(default_factory=list)  # truth events not scored (`beyond_end`)
+    stray_warnings: int = 0  # warnings that match no littering truth event of the clip (a shout for no one's litter)
 
     @property
     def warned_without_littering(self) -> bool:
@@ -491,6 +494,7 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
         if t["kind"] == "littering":
             rest_lags.append(float(p["t_start_s"]) - float(t["t_drop_s"]))
     litter = [t for t in r.truth if t["kind"] == "littering" and not beyond_end(t, r)]
+    any_litter = [t for t in r.truth if t["kind"] == "littering"]  # one beyond the end may be warned all the same
     in_view = [
         r.exits[t["actor"]] - float(w["t_s"]) for t, w in match(litter, r.warnings) if w["t_s"] < r.exits[t["actor"]]
     ]
@@ -505,6 +509,7 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
         warned_in_view=in_view,
         negative=not truths and not late,
         beyond_end=late,
+        stray_warnings=len(r.warnings) - len(match(any_litter, r.warnings)),
     )
 
 
@@ -647,6 +652,11 @@ def side_measures(scores: Sequence[ClipScore], kinds: Sequence[str]) -> dict[str
             "clips_warned_without_littering": [
                 f"{s.result.params.scenario.value} {s.result.params.seed}" for s in scores if s.warned_without_littering
             ],
+            "said": sum(len(s.result.warnings) for s in scores),
+            "stray": sum(s.stray_warnings for s in scores),
+            "stray_by_scenario": dict(
+                sorted(Counter(s.result.params.scenario.value for s in scores for _ in range(s.stray_warnings)).items())
+            ),
         },
         "truth_beyond_end": sum(len(s.beyond_end) for s in scores),
         "latency_beyond_floor": {k: _stats([x for s in scores for x in s.latencies[k]]) for k in kinds},
@@ -679,6 +689,8 @@ def report(scores: Sequence[ClipScore], measures: Mapping[str, Any], settings: R
         f"{w['littering_events']} littering events warned while their person was in view = {share:.3f} "
         f"[95% CI {lo:.3f}, {hi:.3f}]{lead}; clips without littering warned: {len(wrong)} ({', '.join(wrong) or '-'})"
     )
+    by = ", ".join(f"{k} {v}" for k, v in w["stray_by_scenario"].items()) or "-"
+    lines.append(f"warnings matching no littering event: {w['stray']} of {w['said']} said (by scenario: {by})")
     lines.append("decision latency beyond the rule's floor (t_s - floor; the module docstring says which floor):")
     for k, m in measures["latency_beyond_floor"].items():
         rest = measures["littering_rest_seen_after_drop"]

@@ -118,6 +118,26 @@ def test_report_lists_each_miss_and_false_alarm_with_its_command() -> None:
     _parse_repro(lines[at + 2].strip())
 
 
+def test_warnings_that_match_no_littering_are_counted_by_scenario() -> None:
+    """Two warnings for one bag (the second elsewhere, for a flicker) and one in a clip without littering."""
+    litter = {"kind": "littering", "actor": "p0", "t_drop_s": 5.0, "t_leave_s": 8.0, "bbox": [10, 10, 20, 20]}
+    said = {"kind": "littering", "t_s": 7.0, "t_start_s": 5.0, "bbox": [10, 10, 20, 20]}
+    elsewhere = {"kind": "littering", "t_s": 9.0, "t_start_s": 6.0, "bbox": [200, 100, 240, 140]}
+    a = replace(draw_clip(SEED_BASE, 0), scenario=Scenario.MIXED)
+    b = replace(draw_clip(SEED_BASE, 1), scenario=Scenario.PICKUP)
+    results = [
+        ClipResult(a, "night", False, [litter], {"p0": 12.0}, [], [said, elsewhere], RuleParams(), 0.0, 1.0),
+        ClipResult(b, "day", False, [], {}, [], [said], RuleParams(), 0.0, 1.0),
+    ]
+    scores = [accuracy.score_clip(r, ("littering",)) for r in results]
+    assert [s.stray_warnings for s in scores] == [1, 1]
+    measures = accuracy.side_measures(scores, ("littering",))
+    assert (measures["warnings"]["said"], measures["warnings"]["stray"]) == (3, 2)
+    settings = RunSettings(Path("m"), False, 480, 5.0, Path("c"), True, 0.0)
+    line = "warnings matching no littering event: 2 of 3 said (by scenario: mixed 1, pickup 1)"
+    assert line in accuracy.report(scores, measures, settings)
+
+
 def test_the_draw_line_counts_sizes_lighting_windows_and_scenarios() -> None:
     a, b = (
         replace(draw_clip(SEED_BASE, 0), width=640, height=360),
