@@ -493,8 +493,8 @@ def score_clip(r: ClipResult, kinds: Sequence[str]) -> ClipScore:
         latencies[t["kind"]].append(float(p["t_s"]) - rule_floor(t["kind"], t, r.rules))
         if t["kind"] == "littering":
             rest_lags.append(float(p["t_start_s"]) - float(t["t_drop_s"]))
-    litter = [t for t in r.truth if t["kind"] == "littering" and not beyond_end(t, r)]
     any_litter = [t for t in r.truth if t["kind"] == "littering"]  # one beyond the end may be warned all the same
+    litter = [t for t in any_litter if not beyond_end(t, r)]
     in_view = [
         r.exits[t["actor"]] - float(w["t_s"]) for t, w in match(litter, r.warnings) if w["t_s"] < r.exits[t["actor"]]
     ]
@@ -636,6 +636,10 @@ def side_measures(scores: Sequence[ClipScore], kinds: Sequence[str]) -> dict[str
     neg_hit = [s for s in neg if any(s.counts[k].predictions for k in kinds)]
     littered = sum(s.littered for s in scores)
     leads = [x for s in scores for x in s.warned_in_view]
+    stray: Counter[str] = Counter()
+    for s in scores:
+        stray[s.result.params.scenario.value] += s.stray_warnings
+    stray = +stray  # scenarios with none are not listed
     return {
         "negatives": {
             "clips": len(neg),
@@ -654,9 +658,7 @@ def side_measures(scores: Sequence[ClipScore], kinds: Sequence[str]) -> dict[str
             ],
             "said": sum(len(s.result.warnings) for s in scores),
             "stray": sum(s.stray_warnings for s in scores),
-            "stray_by_scenario": dict(
-                sorted(Counter(s.result.params.scenario.value for s in scores for _ in range(s.stray_warnings)).items())
-            ),
+            "stray_by_scenario": dict(sorted(stray.items())),
         },
         "truth_beyond_end": sum(len(s.beyond_end) for s in scores),
         "latency_beyond_floor": {k: _stats([x for s in scores for x in s.latencies[k]]) for k in kinds},

@@ -19,6 +19,7 @@ counts in updates.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -67,7 +68,7 @@ class StableIds:
     _seen: dict[int, int] = field(default_factory=dict)  # tracker id -> update it was last seen in
     _heirs: set[int] = field(default_factory=set)  # tracker ids that took an ended track's id
     _last: dict[int, Box] = field(default_factory=dict)  # id given out -> its box, for the ids of the last update
-    _boxes: dict[int, dict[int, Box]] = field(default_factory=dict)  # tracker id -> update -> box, 2 handovers back
+    _boxes: dict[int, deque[tuple[int, Box]]] = field(default_factory=dict)  # tracker id -> (update, box), 2 handovers
     _ended: dict[int, _Ended] = field(default_factory=dict)  # ids missing now, for at most handover_frames updates
 
     def __post_init__(self) -> None:
@@ -85,7 +86,7 @@ class StableIds:
             if raw not in self._ids:
                 self._ids[raw], self._born[raw] = self._give(), n
             self._seen[raw] = n
-            self._boxes.setdefault(raw, {})[n] = boxes[raw]
+            self._boxes.setdefault(raw, deque()).append((n, boxes[raw]))
         present = {self._ids[raw] for raw in boxes}
         for pid in [p for p in self._last if p not in present]:
             self._ended[pid] = _Ended(self._last[pid], n)
@@ -110,18 +111,17 @@ class StableIds:
         for raw in [r for r, seen in self._seen.items() if n - seen > self.forget_frames]:
             del self._ids[raw], self._born[raw], self._seen[raw]
             self._heirs.discard(raw)
-        for raw in list(self._boxes):
-            kept = {k: b for k, b in self._boxes[raw].items() if n - k <= 2 * self.handover_frames}
-            if kept and raw in self._seen:
-                self._boxes[raw] = kept
-            else:
+        for raw, seen_at in list(self._boxes.items()):
+            while seen_at and n - seen_at[0][0] > 2 * self.handover_frames:
+                seen_at.popleft()
+            if not seen_at or raw not in self._seen:
                 del self._boxes[raw]
         return [(self._ids[raw], xyxy, score) for raw, xyxy, score in tracks]
 
     def _one_person(self, heir: int, old: int) -> bool:
         """Whether tracker ids ``heir`` and ``old`` lay on one person (IoU >= HANDOVER_IOU) in every update
         in which both were seen (none: the heir was born after the other ended)."""
-        a, b = self._boxes.get(heir, {}), self._boxes.get(old, {})
+        a, b = dict(self._boxes.get(heir, ())), dict(self._boxes.get(old, ()))
         return all(iou(a[k], b[k]) >= HANDOVER_IOU for k in a.keys() & b.keys())
 
     def _give(self) -> int:
